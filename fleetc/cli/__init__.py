@@ -1,0 +1,1 @@
+"""The ``fleetc`` command line (typer + rich); one module per command group."""

@@ -1,0 +1,53 @@
+"""User-facing diagnostics and exit codes.
+
+Every problem with user input is a :class:`Diagnostic` that names
+``file:line:col``; commands collect all of them and exit 2 at once, so users
+fix a whole batch per run instead of one error at a time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+EXIT_OK = 0
+EXIT_POLICY = 1
+EXIT_INVALID = 2
+
+
+@dataclass(frozen=True, order=True)
+class Pos:
+    """A 1-based position in a source file."""
+
+    file: str
+    line: int = 1
+    col: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.col}"
+
+
+@dataclass(frozen=True, order=True)
+class Diagnostic:
+    """One error in user input, sortable by file then line then column."""
+
+    pos: Pos
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.pos}: {self.message}"
+
+
+class FleetcError(Exception):
+    """Invalid input or unusable state: carries every diagnostic of the run."""
+
+    exit_code = EXIT_INVALID
+
+    def __init__(self, diagnostics: list[Diagnostic]) -> None:
+        self.diagnostics = sorted(diagnostics)
+        super().__init__("\n".join(str(d) for d in self.diagnostics))
+
+
+def fail(file: str | Path, message: str, line: int = 1, col: int = 1) -> FleetcError:
+    """Build a one-diagnostic error (for problems that stop loading early)."""
+    return FleetcError([Diagnostic(Pos(str(file), line, col), message)])

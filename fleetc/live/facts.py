@@ -1,0 +1,103 @@
+"""The facts the planner reads about live clusters.
+
+Every field that could not be read or made sense of is ``None`` (unknown) and
+the reason is kept in ``problems``: the planner fails closed on unknowns, so a
+guess here would turn into a disruption there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from fleetc.versions import Version
+
+
+@dataclass(frozen=True)
+class NodeFacts:
+    """One node of a customer cluster."""
+
+    name: str
+    pool: str | None  # label <labelPrefix>/pool; None: unlabelled
+    zone: str | None  # label topology.kubernetes.io/zone
+    kubelet: Version | None  # status.nodeInfo.kubeletVersion; None: unknown
+    image: str | None  # label <labelPrefix>/node-image; None: unknown
+    ready: bool | None  # condition Ready; None: unknown (missing or Unknown)
+    cordoned: bool  # spec.unschedulable
+    busy: bool | None  # SPEC section 3; None: unknown (e.g. pods unreadable)
+    busy_reasons: tuple[str, ...] = ()  # "ns/pod" names, or "annotation do-not-disrupt"
+    pending: bool = False  # label <labelPrefix>/upgrade-pending == "true"
+    target_image: str | None = None  # label <labelPrefix>/target-image (reimage requested)
+    reimage_requested_at: datetime | None = None  # annotation <labelPrefix>/reimage-requested-at
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class ControlPlaneFacts:
+    """The hosted control plane of one cluster, in namespace ``cp-<cluster>``."""
+
+    apiserver_version: Version | None  # image tag of Deployment kube-apiserver
+    apiserver_ready: bool | None  # all replicas updated, ready and available
+    apiserver_replicas: int | None
+    etcd_version: Version | None  # image tag of StatefulSet etcd
+    etcd_ready: bool | None  # all replicas updated and ready
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ready(self) -> bool | None:
+        """Fully rolled out: every apiserver and etcd replica updated and ready."""
+        if self.apiserver_ready is False or self.etcd_ready is False:
+            return False
+        if self.apiserver_ready is None or self.etcd_ready is None:
+            return None
+        return True
+
+
+@dataclass(frozen=True)
+class ClusterLive:
+    """Everything known about one customer cluster (id ``<region>/<name>``).
+
+    ``exists`` False means the management cluster was read and has no control
+    plane for it (a new cluster). ``control_plane`` or ``nodes`` None means
+    they could not be read: unknown, see ``problems``.
+    """
+
+    cluster: str
+    exists: bool
+    control_plane: ControlPlaneFacts | None
+    nodes: tuple[NodeFacts, ...] | None
+    problems: tuple[str, ...] = ()
+
+    @property
+    def known(self) -> bool:
+        return not self.problems and self.control_plane is not None and self.nodes is not None
+
+
+@dataclass(frozen=True)
+class RegionLive:
+    """Live facts of one region, keyed by cluster name (not id)."""
+
+    region: str
+    clusters: dict[str, ClusterLive] = field(default_factory=dict)
+    problems: tuple[str, ...] = ()  # region-wide: management cluster unreadable, ...
+
+    def cluster(self, name: str) -> ClusterLive:
+        """Facts for a cluster; a cluster never read is unknown, not absent."""
+        found = self.clusters.get(name)
+        if found is not None:
+            return found
+        reason = self.problems or (f"no live state was read for cluster {name}",)
+        return ClusterLive(f"{self.region}/{name}", exists=False, control_plane=None, nodes=None, problems=reason)
+
+
+@dataclass(frozen=True)
+class LiveState:
+    """Facts of every region that was read."""
+
+    regions: dict[str, RegionLive] = field(default_factory=dict)
+
+    def region(self, name: str) -> RegionLive:
+        found = self.regions.get(name)
+        if found is not None:
+            return found
+        return RegionLive(name, problems=(f"no live state was read for region {name}",))

@@ -1,0 +1,1 @@
+"""The fleet spec: models, a position-keeping loader and cross-reference checks."""

@@ -1,0 +1,114 @@
+"""The loaded fleet: every document, indexed, with derived per-cluster answers.
+
+The questions asked of a cluster by the planner, the compiler and the policy
+rules (its target versions, its effective add-ons, whether it has GPUs) are
+answered here once, so the three never disagree.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fleetc.spec.models import (
+    Addon,
+    ApprovalDoc,
+    Cluster,
+    FleetDoc,
+    InstanceType,
+    RegionDoc,
+    TenantDoc,
+)
+from fleetc.versions import Version
+
+
+@dataclass(frozen=True)
+class Targets:
+    """What a cluster should run once every rollout is done."""
+
+    kubernetes: Version
+    etcd: Version
+    node_image: str
+
+
+@dataclass
+class FleetSpec:
+    root: Path
+    fleet: FleetDoc
+    tenants: dict[str, TenantDoc] = field(default_factory=dict)
+    regions: dict[str, RegionDoc] = field(default_factory=dict)
+    approvals: list[ApprovalDoc] = field(default_factory=list)
+
+    @property
+    def label_prefix(self) -> str:
+        return self.fleet.spec.label_prefix
+
+    def clusters(self, region: str | None = None) -> Iterator[tuple[str, Cluster]]:
+        """(region name, cluster) pairs, in file order; one region if given."""
+        for name, doc in self.regions.items():
+            if region is None or name == region:
+                for cluster in doc.spec.clusters:
+                    yield name, cluster
+
+    def cluster(self, cluster_id: str) -> Cluster | None:
+        region, _, name = cluster_id.partition("/")
+        doc = self.regions.get(region)
+        if doc is None:
+            return None
+        return next((c for c in doc.spec.clusters if c.name == name), None)
+
+    def region_clusters(self) -> dict[str, list[str]]:
+        """Region name -> cluster names: what live readers need to know."""
+        return {name: [c.name for c in doc.spec.clusters] for name, doc in self.regions.items()}
+
+    def targets(self, cluster: Cluster) -> Targets:
+        channel = self.fleet.spec.channels[cluster.channel]
+        pins = cluster.versions
+        return Targets(
+            kubernetes=Version.parse(pins.kubernetes or channel.kubernetes),
+            etcd=Version.parse(pins.etcd or channel.etcd),
+            node_image=pins.node_image or channel.node_image,
+        )
+
+    def instance_type(self, name: str) -> InstanceType | None:
+        return self.fleet.spec.instance_types.get(name)
+
+    def has_gpu(self, cluster: Cluster) -> bool:
+        return any(self.pool_gpus(cluster, pool.instance_type) > 0 for pool in cluster.node_pools)
+
+    def pool_gpus(self, cluster: Cluster, instance_type: str) -> int:
+        found = self.instance_type(instance_type)
+        return found.gpus if found else 0
+
+    def addons(self, cluster: Cluster) -> list[Addon]:
+        """The cluster's effective add-ons: bundle minus disabled plus extra,
+        ``when: gpu`` honoured, per-cluster values deep-merged over the bundle's."""
+        bundle = self.fleet.spec.bundles.get(cluster.bundle) if cluster.bundle else None
+        chosen = [*(bundle.addons if bundle else []), *cluster.addons.extra]
+        gpu = self.has_gpu(cluster)
+        disabled = set(cluster.addons.disable)
+        result = []
+        for addon in chosen:
+            if addon.name in disabled or (addon.when == "gpu" and not gpu):
+                continue
+            override = cluster.addons.values.get(addon.name)
+            if override:
+                merged = addon.model_copy(update={"values": deep_merge(addon.values, override)})
+                merged._anchor = addon._anchor
+                addon = merged
+            result.append(addon)
+        return result
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Helm-style merge: mappings merge key by key, anything else replaces."""
+    result = copy.deepcopy(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = deep_merge(result[key], value)
+        else:
+            result[key] = copy.deepcopy(value)
+    return result
