@@ -99,4 +99,6 @@ class DesiredGraph:
         return [n for n in self.nodes.values() if n.parent == parent]
 
     def manifests(self, api_kind: str | None = None) -> list[Node]:
-        return [n for n in self.nodes.values() if n.kind is Kind.MANIFEST and (api_kind is None or n.api_kind == api_kind)]
+        return [
+            n for n in self.nodes.values() if n.kind is Kind.MANIFEST and (api_kind is None or n.api_kind == api_kind)
+        ]

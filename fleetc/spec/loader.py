@@ -7,17 +7,19 @@ ten typos fixes ten typos per run, not one.
 
 from __future__ import annotations
 
+import difflib
 import os
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from pydantic.alias_generators import to_camel
 
 from fleetc.errors import Diagnostic, FleetcError, Pos, fail
-from fleetc.spec.anchors import anchor
+from fleetc.spec.anchors import anchor, where
 from fleetc.spec.fleet import FleetSpec
-from fleetc.spec.messages import message
+from fleetc.spec.messages import describe, fields_at, message
 from fleetc.spec.models import (
     API_VERSION,
     KINDS,
@@ -25,21 +27,31 @@ from fleetc.spec.models import (
     Cluster,
     Document,
     FleetDoc,
+    FleetSpecBody,
+    Metadata,
     RegionDoc,
     TenantDoc,
 )
 from fleetc.spec.source import Document as Source
-from fleetc.spec.source import read_documents
-from fleetc.spec.validate import check_references
+from fleetc.spec.source import read_file
+from fleetc.spec.validate import NO_FLEET, UNREAD, check_references
+
+# Spellings a YAML file is found under but that the spec does not load:
+# silently skipping one would drop a whole region from the fleet.
+_NEAR_MISS_SUFFIXES = (".yml", ".YAML", ".YML", ".Yaml")
 
 
 def fleet_files(root: Path) -> list[Path]:
     """Every *.yaml below root, any nesting, in a stable order; hidden dirs skipped."""
-    found: list[Path] = []
+    return [path for path, _ in _walk(root) if path.suffix == ".yaml"]
+
+
+def _walk(root: Path) -> Iterable[tuple[Path, str]]:
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        found.extend(Path(dirpath) / f for f in sorted(filenames) if f.endswith(".yaml") and not f.startswith("."))
-    return found
+        for name in sorted(filenames):
+            if not name.startswith("."):
+                yield Path(dirpath) / name, name
 
 
 def load_fleet(root: Path) -> FleetSpec:
@@ -48,7 +60,25 @@ def load_fleet(root: Path) -> FleetSpec:
         raise fail(root, f"fleet directory {root} does not exist; pass --fleet DIR")
     if not root.is_dir():
         raise fail(root, f"{root} is not a directory; pass the folder holding the fleet's *.yaml files")
-    return load_sources(root, ((str(path), None, path) for path in fleet_files(root)))
+    files: list[tuple[str, bytes | None, Path]] = []
+    misnamed: list[Diagnostic] = []
+    for path, name in _walk(root):
+        if path.suffix == ".yaml":
+            files.append((str(path), None, path))
+        elif name.endswith(_NEAR_MISS_SUFFIXES):
+            misnamed.append(
+                Diagnostic(
+                    Pos(str(path)),
+                    f"fleet files must end in .yaml, this one is ignored; rename it to {path.stem}.yaml",
+                )
+            )
+    try:
+        spec = load_sources(root, files)
+    except FleetcError as error:
+        raise FleetcError([*error.diagnostics, *misnamed]) from None
+    if misnamed:
+        raise FleetcError(misnamed)
+    return spec
 
 
 def load_sources(root: Path, files: Iterable[tuple[str, bytes | None, Path]]) -> FleetSpec:
@@ -59,48 +89,24 @@ def load_sources(root: Path, files: Iterable[tuple[str, bytes | None, Path]]) ->
     errors: list[Diagnostic] = []
     documents: list[Source] = []
     seen_any = False
+    broken: set[str] = set()
     for display, data, path in files:
         seen_any = True
-        documents.extend(read_documents(path, display, errors, data))
+        read = read_file(path, display, errors, data)
+        documents.extend(read.documents)
+        if not read.complete:
+            broken.add(UNREAD)
     if not seen_any:
         raise fail(root, f"no *.yaml files under {root}; a fleet needs at least a kind: Fleet document")
-    broken: set[str] = set()
     models = [m for m in (_validate(doc, errors, broken) for doc in documents) if m is not None]
-    spec = _assemble(root, models, errors)
-    if spec is not None:
-        check_references(spec, errors, broken)
-    if errors or spec is None:
+    fleet_written = any(isinstance(d.data, dict) and d.data.get("kind") == "Fleet" for d in documents)
+    spec = _assemble(root, models, errors, fleet_written)
+    if spec.fleet is _NO_FLEET:
+        broken.add(NO_FLEET)
+    check_references(spec, errors, broken)
+    if errors:
         raise FleetcError(errors)
     return spec
-
-
-def _known_fields() -> list[str]:
-    """Every camelCase field name of the spec, for 'did you mean' hints."""
-    names: set[str] = set()
-    pending: list[type[Any]] = list(KINDS.values())
-    seen: set[type[Any]] = set()
-    while pending:
-        model = pending.pop()
-        if model in seen:
-            continue
-        seen.add(model)
-        for name, info in model.model_fields.items():
-            names.add(info.alias or name)
-            for arg in _model_args(info.annotation):
-                pending.append(arg)
-    return sorted(names)
-
-
-def _model_args(annotation: Any) -> list[type[BaseModel]]:
-    found: list[type[BaseModel]] = []
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        found.append(annotation)
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found.extend(_model_args(arg))
-    return found
-
-
-_FIELDS = _known_fields()
 
 
 def _validate(doc: Source, errors: list[Diagnostic], broken: set[str]) -> Document | None:
@@ -109,30 +115,36 @@ def _validate(doc: Source, errors: list[Diagnostic], broken: set[str]) -> Docume
     reported again as dangling."""
     data = doc.data
     if not isinstance(data, dict):
-        errors.append(Diagnostic(doc.pos(()), "a fleetc document must be a mapping with apiVersion, kind, metadata, spec"))
+        errors.append(
+            Diagnostic(
+                doc.pos(()),
+                f"this document is {describe(data)}, not a mapping; a fleetc document is a mapping "
+                "with apiVersion, kind, metadata and spec",
+            )
+        )
         return None
     api_version = data.get("apiVersion")
     kind = data.get("kind")
-    if api_version != API_VERSION:
-        where = doc.pos(("apiVersion",))
-        got = "missing" if api_version is None else repr(api_version)
-        errors.append(Diagnostic(where, f"apiVersion is {got}; set apiVersion: {API_VERSION}"))
-        return None
     model = KINDS.get(kind) if isinstance(kind, str) else None
+    metadata = data.get("metadata")
+    raw_name = metadata.get("name") if isinstance(metadata, dict) else None
+    if api_version != API_VERSION:
+        got = "missing" if api_version is None else describe(api_version)
+        errors.append(Diagnostic(doc.pos(("apiVersion",)), f"apiVersion is {got}; set apiVersion: {API_VERSION}"))
     if model is None:
-        where = doc.pos(("kind",))
         kinds = ", ".join(KINDS)
-        got = "missing" if kind is None else repr(kind)
-        errors.append(Diagnostic(where, f"kind is {got}; use one of {kinds}"))
+        got = "missing" if kind is None else describe(kind)
+        errors.append(Diagnostic(doc.pos(("kind",)), f"kind is {got}; use one of {kinds}"))
+    if model is None or api_version != API_VERSION:
+        broken.add(f"{kind}/{raw_name}")
         return None
-    raw_name = data.get("metadata", {}).get("name") if isinstance(data.get("metadata"), dict) else None
     clusters: list[tuple[int, Cluster]] = []
     if model is RegionDoc:
         data, clusters = _split_clusters(doc, data, str(raw_name), errors, broken)
     try:
-        result = model.model_validate(data)
+        result = model.model_validate(data, by_alias=True, by_name=False)
     except ValidationError as exc:
-        _report(doc, exc, (), errors)
+        _report(doc, exc, model, (), errors)
         broken.add(f"{kind}/{raw_name}")
         return None
     if isinstance(result, RegionDoc) and clusters:
@@ -150,24 +162,51 @@ def _split_clusters(
     """Validate a region's clusters one by one: a typo in one cluster must not
     hide the reference errors of its neighbours."""
     spec = data.get("spec")
-    items = spec.get("clusters") if isinstance(spec, dict) else None
+    if not isinstance(spec, dict):
+        return data, []
+    items = spec.get("clusters")
     if not isinstance(items, list):
         return data, []
     good: list[tuple[int, Cluster]] = []
     for index, item in enumerate(items):
         try:
-            good.append((index, Cluster.model_validate(item)))
+            good.append((index, Cluster.model_validate(item, by_alias=True, by_name=False)))
         except ValidationError as exc:
-            _report(doc, exc, ("spec", "clusters", index), errors)
+            _report(doc, exc, Cluster, ("spec", "clusters", index), errors)
             name = item.get("name") if isinstance(item, dict) else None
             broken.add(f"Cluster/{region}/{name}")
     return {**data, "spec": {**spec, "clusters": []}}, good
 
 
-def _report(doc: Source, exc: ValidationError, prefix: tuple[str | int, ...], errors: list[Diagnostic]) -> None:
-    for error in exc.errors():
-        loc = (*prefix, *error["loc"])
-        errors.append(Diagnostic(doc.pos(loc), message(error, _FIELDS)))
+def _report(
+    doc: Source,
+    exc: ValidationError,
+    model: type[BaseModel],
+    prefix: tuple[str | int, ...],
+    errors: list[Diagnostic],
+) -> None:
+    found = exc.errors()
+    # A misspelt required field is one mistake, not two: when an unknown
+    # field next to it is a near miss of its name, "did you mean" says it all.
+    unknown: dict[tuple[str | int, ...], list[str]] = {}
+    for error in found:
+        if error["type"] == "extra_forbidden" and error["loc"]:
+            unknown.setdefault(tuple(error["loc"][:-1]), []).append(str(error["loc"][-1]))
+    for error in found:
+        local = tuple(error["loc"])
+        if error["type"] == "missing" and local and _near_miss(str(local[-1]), unknown.get(local[:-1], [])):
+            continue
+        loc = (*prefix, *local)
+        known = fields_at(model, local[:-1]) if error["type"] == "extra_forbidden" else None
+        text = message(error, known or [], raw=doc.raw.get(loc), loc=loc)
+        errors.append(Diagnostic(doc.pos(loc), text))
+
+
+def _near_miss(name: str, written: list[str]) -> bool:
+    """True when one of the unknown ``written`` fields is a misspelling of ``name``."""
+    if any(to_camel(w) == name for w in written):
+        return True
+    return bool(difflib.get_close_matches(name, written, n=1, cutoff=0.7))
 
 
 def _anchor_tree(model: BaseModel, doc: Source, path: tuple[str | int, ...]) -> None:
@@ -188,19 +227,43 @@ def _anchor_tree(model: BaseModel, doc: Source, path: tuple[str | int, ...]) -> 
                     _anchor_tree(item, doc, (*path, key, k))
 
 
-def _assemble(root: Path, models: list[Document], errors: list[Diagnostic]) -> FleetSpec | None:
-    from fleetc.spec.anchors import where
+# Stands in for a Fleet that is missing or failed to validate, so that the
+# checks not needing it (tenants, budgets, duplicates) still report in the
+# same run. Never returned to callers: its absence is always an error.
+_NO_FLEET = FleetDoc.model_construct(
+    api_version="fleetc.dev/v1alpha1",
+    kind="Fleet",
+    metadata=Metadata.model_construct(name="missing", labels={}, annotations={}),
+    spec=FleetSpecBody.model_construct(
+        label_prefix="fleetc.dev", freeze=False, channels={}, instance_types={}, bundles={}
+    ),
+)
 
+
+def _assemble(root: Path, models: list[Document], errors: list[Diagnostic], fleet_written: bool) -> FleetSpec:
+    """Index the documents by kind and name; duplicates are errors.
+
+    ``fleet_written``: some document says ``kind: Fleet`` (even if it failed
+    to validate); only when none does is a missing Fleet reported. Without
+    a valid Fleet the result holds a stand-in (``_NO_FLEET``).
+    """
     fleets = [m for m in models if isinstance(m, FleetDoc)]
-    if not fleets:
-        if not errors:
-            errors.append(Diagnostic(Pos(str(root)), "no kind: Fleet document found; add exactly one (SPEC.md section 2)"))
-        return None
+    if not fleets and not fleet_written:
+        errors.append(
+            Diagnostic(
+                Pos(str(root)),
+                "no kind: Fleet document found; add exactly one (channels, instanceTypes, bundles)",
+            )
+        )
     for extra in fleets[1:]:
         errors.append(
-            Diagnostic(where(extra, "kind"), f"a second kind: Fleet document; the fleet has exactly one (first at {where(fleets[0])})")
+            Diagnostic(
+                where(extra, "kind"),
+                f"a second kind: Fleet document; a fleet has exactly one (first at {where(fleets[0], 'kind')}), "
+                "merge them and delete this one",
+            )
         )
-    spec = FleetSpec(root=root, fleet=fleets[0])
+    spec = FleetSpec(root=root, fleet=fleets[0] if fleets else _NO_FLEET)
     named: dict[str, dict[str, Document]] = {"Tenant": {}, "Region": {}, "Approval": {}}
     for model in models:
         if isinstance(model, FleetDoc):
@@ -211,7 +274,8 @@ def _assemble(root: Path, models: list[Document], errors: list[Diagnostic]) -> F
             errors.append(
                 Diagnostic(
                     where(model, "metadata", "name"),
-                    f"duplicate {model.kind} name {model.name!r} (first at {where(first, 'metadata', 'name')}); rename one",
+                    f"duplicate {model.kind} name {model.name!r} (first at {where(first, 'metadata', 'name')}); "
+                    "rename one",
                 )
             )
             continue

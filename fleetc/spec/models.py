@@ -3,7 +3,12 @@
 Models check shape and field-local rules (types, ranges, formats); rules
 that span documents (references, duplicates) live in ``validate.py`` so that
 all errors of a run can be reported together. Field names are snake_case in
-Python and camelCase in YAML, exactly as SPEC.md spells them.
+Python and camelCase in YAML, exactly as SPEC.md spells them; the loader
+accepts only the camelCase spelling (``by_name=False``), Python callers may
+use either.
+
+Each field's docstring becomes its ``description`` in ``fleetc schema``, so
+an editor shows it on hover: write them for the person editing the YAML.
 """
 
 from __future__ import annotations
@@ -11,9 +16,9 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from typing import Annotated, Any, Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator
 from pydantic.alias_generators import to_camel
 
 from fleetc.versions import Version
@@ -25,6 +30,7 @@ DNS1123_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z
 PERCENT = re.compile(r"^(0|[1-9]\d*)%$")
 HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+VERSION_PATTERN = r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$"
 
 
 class Model(BaseModel):
@@ -36,32 +42,72 @@ class Model(BaseModel):
         frozen=True,
         populate_by_name=True,
         alias_generator=to_camel,
+        use_attribute_docstrings=True,
+        # Titles in the JSON Schema are what an editor shows: the YAML spelling.
+        field_title_generator=lambda name, info: info.alias or to_camel(name),
     )
     # Where this object stands in its source file (set by the loader).
     _anchor: Any = PrivateAttr(default=None)
 
+    def __eq__(self, other: object) -> bool:
+        """Equal when they say the same thing: where each was written (the anchor) does not count.
+
+        A fleet loaded from a git blob and the same fleet from the working
+        tree, or a model dumped and reloaded, must compare equal.
+        """
+        if not isinstance(other, BaseModel):
+            return NotImplemented
+        return type(self) is type(other) and self.__dict__ == other.__dict__
+
 
 def _version(value: str) -> str:
+    if value != value.strip():
+        raise ValueError(f"version {value!r} has spaces around it; remove them")
     Version.parse(value)
     return value
 
 
 def _dns_label(value: str, what: str) -> str:
     if not DNS1123_LABEL.match(value):
+        hint = f"; e.g. {_as_label(value)!r}" if _as_label(value) else ""
         raise ValueError(
             f"{what} {value!r} is not a DNS-1123 label: use lowercase letters, digits and '-', "
-            "start and end with a letter or digit, at most 63 characters"
+            f"start and end with a letter or digit, at most 63 characters{hint}"
         )
     return value
 
 
+def _as_label(value: str) -> str:
+    """A DNS-1123 label close to ``value``, as a suggestion in messages."""
+    return re.sub(r"[^a-z0-9-]+", "-", value.lower()).strip("-")[:63].strip("-")
+
+
+def _email(value: str) -> str:
+    local, at, domain = value.partition("@")
+    if not at or not local or not domain or any(c.isspace() for c in value):
+        raise ValueError(f"{value!r} is not an email address; write it as name@example.com")
+    return value
+
+
+VersionStr = Annotated[
+    str,
+    AfterValidator(_version),
+    Field(json_schema_extra={"pattern": VERSION_PATTERN, "examples": ["1.30.6"]}),
+]
+Email = Annotated[str, AfterValidator(_email), Field(json_schema_extra={"format": "email"})]
 Name = Annotated[str, Field(min_length=1)]
+# Checked by the validators below (with a message that suggests a fix); the
+# pattern is for editors.
+LabelStr = Annotated[str, Field(json_schema_extra={"pattern": DNS1123_LABEL.pattern})]
 
 
 class Metadata(Model):
-    name: str
+    name: str = Field(json_schema_extra={"pattern": DNS1123_LABEL.pattern})
+    """Name of this object: a DNS-1123 label (lowercase letters, digits, '-'), unique per kind."""
     labels: dict[str, str] = {}
+    """Free-form labels; fleetc does not interpret them."""
     annotations: dict[str, str] = {}
+    """Free-form annotations; fleetc does not interpret them."""
 
     @field_validator("name")
     @classmethod
@@ -73,11 +119,14 @@ class Metadata(Model):
 
 
 class Channel(Model):
-    kubernetes: str
-    etcd: str
-    node_image: str = Field(min_length=1)
+    """A release channel: the versions every cluster following it converges to."""
 
-    _check_versions = field_validator("kubernetes", "etcd")(lambda cls, v: _version(v))
+    kubernetes: VersionStr
+    """Kubernetes version, MAJOR.MINOR.PATCH (quote it: "1.30.6")."""
+    etcd: VersionStr
+    """etcd version of the hosted control planes, e.g. "3.5.16"."""
+    node_image: str = Field(min_length=1)
+    """Node image the provisioner reimages nodes to, e.g. gpu-node-2024.11.1."""
 
     @property
     def kubernetes_version(self) -> Version:
@@ -85,24 +134,42 @@ class Channel(Model):
 
 
 class InstanceType(Model):
+    """A machine type of the catalogue, referenced by node pools."""
+
     gpus: int = Field(ge=0)
+    """GPUs per node; 0 for CPU-only machines (their clusters get no ``when: gpu`` add-ons)."""
     gpu_model: str | None = None
+    """GPU model, e.g. H100-SXM5-80GB (informational)."""
     cpus: int = Field(ge=1)
+    """Hardware threads as seen by the kubelet."""
     memory_gib: int = Field(ge=1, alias="memoryGiB")
+    """Memory per node in GiB."""
 
 
 class Chart(Model):
+    """A Helm chart pinned to an exact version."""
+
     repository: str = Field(min_length=1)
+    """Helm repository URL, e.g. https://helm.cilium.io."""
     name: Name
+    """Chart name in the repository."""
     version: str = Field(min_length=1)
+    """Exact chart version (quote it), e.g. "1.16.3"."""
 
 
 class Addon(Model):
-    name: str
-    namespace: str
+    """One Helm release installed in every cluster of the bundle."""
+
+    name: LabelStr
+    """Release name, a DNS-1123 label, unique in the bundle."""
+    namespace: LabelStr
+    """Namespace of the release, a DNS-1123 label."""
     chart: Chart
+    """The pinned chart."""
     values: dict[str, Any] = {}
+    """Free-form Helm values."""
     when: Literal["always", "gpu"] = "always"
+    """always: every cluster; gpu: only clusters with a GPU node pool."""
 
     @field_validator("name", "namespace")
     @classmethod
@@ -111,15 +178,23 @@ class Addon(Model):
 
 
 class Bundle(Model):
+    """A named set of add-ons clusters are built from."""
+
     addons: list[Addon] = []
+    """The add-ons, installed after the control plane."""
 
 
 class FleetSpecBody(Model):
     label_prefix: str = "fleetc.dev"
+    """Prefix of every label/annotation fleetc reads or writes (a DNS subdomain), e.g. fleet.gpu-cloud.io."""
     freeze: bool = False
+    """true: no upgrade starts anywhere in the fleet (rollouts under way take no new nodes)."""
     channels: dict[str, Channel]
+    """Release channels by name; clusters follow one with ``channel:``."""
     instance_types: dict[str, InstanceType] = {}
+    """Machine catalogue by name; node pools refer to it with ``instanceType:``."""
     bundles: dict[str, Bundle] = {}
+    """Add-on bundles by name; clusters refer to one with ``bundle:``."""
 
     @field_validator("label_prefix")
     @classmethod
@@ -133,15 +208,8 @@ class FleetSpecBody(Model):
 
 
 class TenantSpecBody(Model):
-    approvers: list[str] = []
-
-    @field_validator("approvers")
-    @classmethod
-    def _emails(cls, value: list[str]) -> list[str]:
-        for item in value:
-            if "@" not in item:
-                raise ValueError(f"approver {item!r} is not an email address")
-        return value
+    approvers: list[Email] = []
+    """Email addresses allowed to approve upgrades of this tenant's clusters."""
 
 
 # ---------------------------------------------------------------- Region
@@ -149,48 +217,71 @@ class TenantSpecBody(Model):
 
 class Etcd(Model):
     replicas: int = 3
+    """etcd members: 1, 3 or 5 (an even count adds no fault tolerance)."""
     storage_gib: int = Field(default=64, ge=1, alias="storageGiB")
+    """Volume size per member in GiB."""
 
 
 class ApiServer(Model):
     feature_gates: dict[str, bool] = {}
+    """kube-apiserver --feature-gates, name: true|false."""
     extra_args: dict[str, str] = {}
+    """Extra kube-apiserver flags without the leading '--'; values are strings (quote numbers)."""
 
 
 class ControlPlane(Model):
+    """The hosted control plane, run as pods in the region's management cluster."""
+
     replicas: int = Field(default=3, ge=1)
+    """kube-apiserver replicas."""
     etcd: Etcd = Etcd()
+    """The cluster's etcd."""
     api_server: ApiServer = ApiServer()
+    """kube-apiserver settings."""
 
 
 class VersionPins(Model):
-    kubernetes: str | None = None
-    etcd: str | None = None
-    node_image: str | None = Field(default=None, min_length=1)
+    """Per-cluster overrides of the channel, field by field (at most one minor away from it)."""
 
-    @field_validator("kubernetes", "etcd")
-    @classmethod
-    def _versions(cls, value: str | None) -> str | None:
-        return None if value is None else _version(value)
+    kubernetes: VersionStr | None = None
+    """Pinned Kubernetes version, e.g. "1.30.6"."""
+    etcd: VersionStr | None = None
+    """Pinned etcd version (same major as the channel's)."""
+    node_image: str | None = Field(default=None, min_length=1)
+    """Pinned node image."""
 
 
 class AddonChanges(Model):
+    """Per-cluster changes to the bundle."""
+
     disable: list[str] = []
+    """Names of bundle add-ons this cluster does not get."""
     values: dict[str, dict[str, Any]] = {}
+    """Per add-on Helm values, deep-merged over the bundle's."""
     extra: list[Addon] = []
+    """Add-ons only this cluster gets."""
+
+
+Day = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 
 
 class Window(Model):
-    days: list[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]] = Field(min_length=1)
-    start: str
+    """When upgrades of this cluster may start (nothing new starts outside it)."""
+
+    days: list[Day] = Field(min_length=1)
+    """Days the window opens: mon, tue, wed, thu, fri, sat, sun."""
+    start: str = Field(json_schema_extra={"pattern": HHMM.pattern, "examples": ["02:00"]})
+    """Opening time HH:MM (24 h) in ``timezone``."""
     hours: int = Field(ge=1, le=168)
+    """How long the window stays open."""
     timezone: str = "UTC"
+    """IANA time zone of ``start``, e.g. UTC or Europe/Berlin."""
 
     @field_validator("start")
     @classmethod
     def _start(cls, value: str) -> str:
         if not HHMM.match(value):
-            raise ValueError(f"start {value!r} must be a time HH:MM (24 h), e.g. \"02:00\"")
+            raise ValueError(f'start {value!r} must be a time HH:MM (24 h), e.g. "02:00"')
         return value
 
     @field_validator("timezone")
@@ -198,32 +289,53 @@ class Window(Model):
     def _tz(cls, value: str) -> str:
         try:
             ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
+        except Exception:  # not found, not a key, a directory ("America"): all mean the same to the user
             raise ValueError(f"timezone {value!r} is not an IANA time zone, e.g. UTC or Europe/Berlin") from None
         return value
 
 
 class UpgradePolicy(Model):
     approval: Literal["required", "automatic"] = "required"
+    """required: nothing of an upgrade starts without a valid Approval; automatic: no approval needed."""
     window: Window | None = None
+    """Maintenance window; none: any time."""
     paused: bool = False
+    """Emergency stop: true means nothing new starts for this cluster."""
     node_timeout_minutes: int = Field(default=120, ge=1)
+    """A reimaged node not back Ready at the target by then halts its pool's rollout."""
 
 
 class Taint(Model):
     key: str = Field(min_length=1)
+    """Taint key, e.g. nvidia.com/gpu."""
     value: str = ""
+    """Taint value."""
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+    """Taint effect."""
 
 
 class NodePool(Model):
-    name: str
+    """A group of identical machines of one instance type."""
+
+    name: LabelStr
+    """Pool name, a DNS-1123 label, unique in the cluster."""
     instance_type: str
+    """Name of an instance type of the Fleet's ``instanceTypes``."""
     count: int = Field(ge=0)
-    failure_domains: list[str] = []  # empty: every failure domain of the region
+    """Number of nodes."""
+    failure_domains: list[str] = []
+    """Failure domains of the region to spread over; empty: all of them."""
     labels: dict[str, str] = {}
+    """Node labels."""
     taints: list[Taint] = []
-    max_unavailable: int | str = 1
+    """Node taints."""
+    max_unavailable: int | str = Field(
+        default=1,
+        json_schema_extra={
+            "anyOf": [{"type": "integer", "minimum": 1}, {"type": "string", "pattern": PERCENT.pattern}],
+        },
+    )
+    """Most nodes of the pool unavailable at once: a whole number >= 1, or a percentage of count like "5%"."""
 
     _name = field_validator("name")(lambda cls, v: _dns_label(v, "pool name"))
 
@@ -231,9 +343,11 @@ class NodePool(Model):
     @classmethod
     def _max_unavailable(cls, value: Any) -> int | str:
         if isinstance(value, bool) or not isinstance(value, int | str):
-            raise ValueError(f"maxUnavailable must be a whole number >= 1 or a percentage like \"5%\", got {value!r}")
+            raise ValueError(f'maxUnavailable must be a whole number >= 1 or a percentage like "5%", got {value!r}')
         if isinstance(value, str) and not PERCENT.match(value):
-            raise ValueError(f"maxUnavailable {value!r} must be a whole number or a percentage like \"5%\"")
+            raise ValueError(
+                f'maxUnavailable {value!r} must be a whole number (unquoted, e.g. 2) or a percentage like "5%"'
+            )
         return value
 
     def max_unavailable_nodes(self) -> int:
@@ -244,41 +358,59 @@ class NodePool(Model):
 
 
 class Cluster(Model):
-    name: str
+    """A customer cluster: hosted control plane, add-ons and node pools."""
+
+    name: str = Field(json_schema_extra={"pattern": DNS1123_LABEL.pattern, "maxLength": 60})
+    """Cluster name, a DNS-1123 label of at most 60 characters, unique in the region; id = <region>/<name>."""
     tenant: str
+    """Name of the kind: Tenant that owns the cluster."""
     channel: str
+    """Name of the Fleet release channel the cluster follows."""
     versions: VersionPins = VersionPins()
+    """Optional pins overriding the channel field by field."""
     control_plane: ControlPlane = ControlPlane()
+    """Hosted control plane settings."""
     bundle: str | None = None
+    """Name of the Fleet add-on bundle; none: no bundle add-ons."""
     addons: AddonChanges = AddonChanges()
+    """Per-cluster changes to the bundle."""
     upgrade: UpgradePolicy = UpgradePolicy()
+    """How upgrades of this cluster are gated."""
     node_pools: list[NodePool] = []
+    """The cluster's node pools."""
 
     @field_validator("name")
     @classmethod
     def _name(cls, value: str) -> str:
         _dns_label(value, "cluster name")
         if len(value) > 60:
-            raise ValueError(f"cluster name {value!r} is longer than 60 characters (namespace cp-<name> must fit 63)")
+            raise ValueError(
+                f"cluster name {value!r} is longer than 60 characters (namespace cp-<name> must fit 63); shorten it"
+            )
         return value
 
 
 class RegionSpecBody(Model):
     failure_domains: list[str] = Field(min_length=1)
+    """Racks or halls of the site, e.g. [rack-a, rack-b, rack-c]."""
     clusters: list[Cluster] = []
+    """The region's clusters."""
 
 
 # ---------------------------------------------------------------- Approval
 
 
 class ApprovalSpecBody(Model):
-    cluster: str
-    kubernetes: str
+    cluster: str = Field(json_schema_extra={"pattern": r"^[^/]+/[^/]+$", "examples": ["us-east-04/alpha-train"]})
+    """The approved cluster, <region>/<cluster>."""
+    kubernetes: VersionStr
+    """The exact Kubernetes target approved."""
     node_image: str | None = None
-    approved_by: str
-    expires: str
-
-    _check_version = field_validator("kubernetes")(lambda cls, v: _version(v))
+    """Optional: the exact node image approved."""
+    approved_by: Email
+    """Who approved; must be in the tenant's approvers for the approval to count."""
+    expires: str = Field(json_schema_extra={"format": "date-time", "examples": ["2026-12-31T00:00:00Z"]})
+    """ISO 8601 time with a zone (quote it), after which the approval no longer counts."""
 
     @field_validator("cluster")
     @classmethod
@@ -304,9 +436,9 @@ def parse_time(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise ValueError(f"{value!r} is not an ISO 8601 time, e.g. \"2026-12-31T00:00:00Z\"") from None
+        raise ValueError(f'{value!r} is not an ISO 8601 time, e.g. "2026-12-31T00:00:00Z"') from None
     if parsed.tzinfo is None:
-        raise ValueError(f"{value!r} has no time zone; add Z for UTC, e.g. \"2026-12-31T00:00:00Z\"")
+        raise ValueError(f'{value!r} has no time zone; add Z for UTC, e.g. "2026-12-31T00:00:00Z"')
     return parsed
 
 
@@ -315,8 +447,11 @@ def parse_time(value: str) -> datetime:
 
 class Document(Model):
     api_version: Literal["fleetc.dev/v1alpha1"]
+    """Always fleetc.dev/v1alpha1."""
     kind: str
+    """Fleet, Tenant, Region or Approval."""
     metadata: Metadata
+    """Name (and free-form labels) of the object."""
 
     @property
     def name(self) -> str:
@@ -324,23 +459,39 @@ class Document(Model):
 
 
 class FleetDoc(Document):
+    """Fleet-wide settings: channels, instance types, add-on bundles. Exactly one per fleet."""
+
     kind: Literal["Fleet"]
+    """Fleet."""
     spec: FleetSpecBody
+    """The fleet-wide settings."""
 
 
 class TenantDoc(Document):
+    """A customer: owns clusters and names who may approve their upgrades."""
+
     kind: Literal["Tenant"]
+    """Tenant."""
     spec: TenantSpecBody = TenantSpecBody()
+    """Who may approve."""
 
 
 class RegionDoc(Document):
+    """A site: its failure domains and its clusters. One Pulumi stack per region."""
+
     kind: Literal["Region"]
+    """Region."""
     spec: RegionSpecBody
+    """Failure domains and clusters."""
 
 
 class ApprovalDoc(Document):
+    """A tenant's sign-off on one exact upgrade target of one cluster."""
+
     kind: Literal["Approval"]
+    """Approval."""
     spec: ApprovalSpecBody
+    """What is approved, by whom, until when."""
 
 
 KINDS: dict[str, type[Document]] = {

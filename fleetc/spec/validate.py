@@ -10,7 +10,7 @@ import difflib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from fleetc.errors import Diagnostic
+from fleetc.errors import Diagnostic, Pos
 from fleetc.spec.anchors import where
 from fleetc.spec.models import Cluster, NodePool, RegionDoc
 from fleetc.versions import Version
@@ -18,104 +18,155 @@ from fleetc.versions import Version
 if TYPE_CHECKING:
     from fleetc.spec.fleet import FleetSpec
 
+_LISTED = 8  # known names shown when nothing is close to a dangling one
 
-def _unknown(what: str, name: str, known: Iterable[str]) -> str:
+# In ``broken``: some file could not be read to its end, so any tenant,
+# region or cluster may be defined in the part that was lost.
+UNREAD = "*"
+# In ``broken``: there is no valid Fleet, so channels, bundles and instance
+# types are unknown; only the checks that do not need them run.
+NO_FLEET = "Fleet/*"
+
+
+def _unknown(what: str, name: str, known: Iterable[str], define: str) -> str:
+    """A dangling reference: the closest known name if there is one, else where to define it."""
     options = sorted(known)
     hint = difflib.get_close_matches(name, options, n=1, cutoff=0.6)
     if hint:
         return f"unknown {what} {name!r}; did you mean {hint[0]!r}?"
-    listed = ", ".join(repr(o) for o in options) if options else "none are defined"
-    return f"unknown {what} {name!r}; define it first (known: {listed})"
+    if not options:
+        return f"unknown {what} {name!r}; {define} (none is defined yet)"
+    listed = ", ".join(repr(o) for o in options[:_LISTED]) + (", ..." if len(options) > _LISTED else "")
+    return f"unknown {what} {name!r}; {define} or use a known one ({listed})"
 
 
 def check_references(spec: FleetSpec, errors: list[Diagnostic], broken: set[str] | None = None) -> None:
     """``broken`` names objects that failed to parse ("Tenant/x", "Region/r",
-    "Cluster/r/c"): a reference to one is not reported as dangling again."""
+    "Cluster/r/c", or UNREAD): a reference to one is not reported as dangling
+    again, since the error already reported is the one to fix."""
     skip = broken or set()
-    _check_bundles(spec, errors)
+    if NO_FLEET not in skip:
+        _check_bundles(spec, errors)
     for region in spec.regions.values():
         _check_region(spec, region, errors, skip)
     _check_approvals(spec, errors, skip)
 
 
+def _error(errors: list[Diagnostic], pos: Pos, text: str) -> None:
+    errors.append(Diagnostic(pos, text))
+
+
 def _check_bundles(spec: FleetSpec, errors: list[Diagnostic]) -> None:
-    for bundle in spec.fleet.spec.bundles.values():
-        seen: dict[str, object] = {}
+    for name, bundle in spec.fleet.spec.bundles.items():
+        seen: set[str] = set()
         for addon in bundle.addons:
             if addon.name in seen:
-                errors.append(Diagnostic(where(addon, "name"), f"duplicate add-on {addon.name!r} in this bundle; remove one"))
-            seen[addon.name] = addon
+                _error(errors, where(addon, "name"), f"duplicate add-on {addon.name!r} in bundle {name}; remove one")
+            seen.add(addon.name)
 
 
 def _check_region(spec: FleetSpec, region: RegionDoc, errors: list[Diagnostic], skip: set[str]) -> None:
     domains = region.spec.failure_domains
     for i, domain in enumerate(domains):
         if domain in domains[:i]:
-            errors.append(Diagnostic(where(region.spec, "failureDomains", i), f"duplicate failure domain {domain!r}; remove one"))
+            _error(errors, where(region.spec, "failureDomains", i), f"duplicate failure domain {domain!r}; remove one")
     clusters: dict[str, Cluster] = {}
     for cluster in region.spec.clusters:
         first = clusters.get(cluster.name)
         if first is not None:
-            errors.append(
-                Diagnostic(
-                    where(cluster, "name"),
-                    f"duplicate cluster name {cluster.name!r} in region {region.name} (first at {where(first, 'name')}); "
-                    "rename one",
-                )
+            _error(
+                errors,
+                where(cluster, "name"),
+                f"duplicate cluster name {cluster.name!r} in region {region.name} "
+                f"(first at {where(first, 'name')}); rename one",
             )
         else:
             clusters[cluster.name] = cluster
         _check_cluster(spec, region, cluster, errors, skip)
 
 
-def _check_cluster(spec: FleetSpec, region: RegionDoc, cluster: Cluster, errors: list[Diagnostic], skip: set[str]) -> None:
+def _check_cluster(
+    spec: FleetSpec, region: RegionDoc, cluster: Cluster, errors: list[Diagnostic], skip: set[str]
+) -> None:
     fleet = spec.fleet.spec
-    if cluster.tenant not in spec.tenants and f"Tenant/{cluster.tenant}" not in skip:
-        errors.append(Diagnostic(where(cluster, "tenant"), _unknown("tenant", cluster.tenant, spec.tenants)))
+    fleet_known = NO_FLEET not in skip
+    if cluster.tenant not in spec.tenants and f"Tenant/{cluster.tenant}" not in skip and UNREAD not in skip:
+        define = f"add a kind: Tenant document named {cluster.tenant}"
+        _error(errors, where(cluster, "tenant"), _unknown("tenant", cluster.tenant, spec.tenants, define))
     channel = fleet.channels.get(cluster.channel)
-    if channel is None:
-        errors.append(Diagnostic(where(cluster, "channel"), _unknown("channel", cluster.channel, fleet.channels)))
+    if channel is None and fleet_known:
+        define = "add it to the Fleet's spec.channels"
+        _error(errors, where(cluster, "channel"), _unknown("channel", cluster.channel, fleet.channels, define))
     bundle = None
     if cluster.bundle is not None:
         bundle = fleet.bundles.get(cluster.bundle)
-        if bundle is None:
-            errors.append(Diagnostic(where(cluster, "bundle"), _unknown("bundle", cluster.bundle, fleet.bundles)))
+        if bundle is None and fleet_known:
+            define = "add it to the Fleet's spec.bundles"
+            _error(errors, where(cluster, "bundle"), _unknown("bundle", cluster.bundle, fleet.bundles, define))
     etcd = cluster.control_plane.etcd
     if etcd.replicas not in (1, 3, 5):
-        errors.append(
-            Diagnostic(
-                where(etcd, "replicas"),
-                f"etcd replicas is {etcd.replicas}; use an odd count of 1, 3 or 5 (an even count adds no fault tolerance)",
-            )
+        _error(
+            errors,
+            where(etcd, "replicas"),
+            f"etcd replicas is {etcd.replicas}; use 1, 3 or 5 (an even count adds no fault tolerance, "
+            "more than 5 slows every write)",
         )
     if channel is not None:
         _check_pins(cluster, Version.parse(channel.kubernetes), Version.parse(channel.etcd), errors)
-    _check_addon_changes(cluster, {a.name for a in bundle.addons} if bundle else set(), errors)
-    pools: dict[str, NodePool] = {}
+    if fleet_known:
+        _check_addon_changes(cluster, {a.name for a in bundle.addons} if bundle else set(), errors)
+    pools: set[str] = set()
     for pool in cluster.node_pools:
         if pool.name in pools:
-            errors.append(Diagnostic(where(pool, "name"), f"duplicate node pool {pool.name!r} in cluster {cluster.name}; rename one"))
-        pools[pool.name] = pool
-        _check_pool(spec, region, pool, errors)
+            text = f"duplicate node pool {pool.name!r} in cluster {cluster.name}; rename one"
+            _error(errors, where(pool, "name"), text)
+        pools.add(pool.name)
+        _check_pool(spec, region, pool, errors, fleet_known)
 
 
 def _check_pins(cluster: Cluster, channel_k8s: Version, channel_etcd: Version, errors: list[Diagnostic]) -> None:
+    """A pin holds a cluster back or lets it lead by at most one minor.
+
+    Upgrades move one minor at a time; a pin further away would either skip
+    a minor on the way there or leave the cluster more than one step behind
+    the version its channel is tested at.
+    """
     pins = cluster.versions
     if pins.kubernetes is not None:
         pinned = Version.parse(pins.kubernetes)
         step = channel_k8s.minors_to(pinned)
-        if step > 1:
-            errors.append(
-                Diagnostic(
-                    where(pins, "kubernetes"),
-                    f"pin {pinned} skips a minor from channel {cluster.channel} ({channel_k8s}); "
-                    f"upgrades move one minor at a time: pin {channel_k8s.major}.{channel_k8s.minor + 1}.x first",
-                )
+        at = where(pins, "kubernetes")
+        ahead = f"{channel_k8s.major}.{channel_k8s.minor + 1}.x"
+        behind = f"{channel_k8s.major}.{channel_k8s.minor - 1}.x" if channel_k8s.minor > 0 else None
+        if pinned.major != channel_k8s.major:
+            _error(
+                errors,
+                at,
+                f"pin {pins.kubernetes} is a different major version than channel {cluster.channel} ({channel_k8s}); "
+                f"pin a {channel_k8s.major}.x version",
             )
-        elif step < -1 and channel_k8s.major != pinned.major:
-            errors.append(Diagnostic(where(pins, "kubernetes"), f"pin {pinned} is a different major than channel {channel_k8s}"))
+        elif step > 1:
+            _error(
+                errors,
+                at,
+                f"pin {pins.kubernetes} skips a minor from channel {cluster.channel} ({channel_k8s}); "
+                f"upgrades move one minor at a time: pin {ahead} first",
+            )
+        elif step < -1:
+            hold = f"pin {behind} at the oldest" if behind else "move the pin closer"
+            _error(
+                errors,
+                at,
+                f"pin {pins.kubernetes} is {-step} minors behind channel {cluster.channel} ({channel_k8s}); "
+                f"a pin holds back at most one minor: {hold}",
+            )
     if pins.etcd is not None and Version.parse(pins.etcd).major != channel_etcd.major:
-        errors.append(Diagnostic(where(pins, "etcd"), f"etcd pin {pins.etcd} changes the major version of {channel_etcd}"))
+        _error(
+            errors,
+            where(pins, "etcd"),
+            f"etcd pin {pins.etcd} changes the major version of channel {cluster.channel} ({channel_etcd}); "
+            f"pin a {channel_etcd.major}.x version",
+        )
 
 
 def _check_addon_changes(cluster: Cluster, bundle_addons: set[str], errors: list[Diagnostic]) -> None:
@@ -123,61 +174,74 @@ def _check_addon_changes(cluster: Cluster, bundle_addons: set[str], errors: list
     extra_names: set[str] = set()
     for addon in changes.extra:
         if addon.name in bundle_addons or addon.name in extra_names:
-            errors.append(
-                Diagnostic(where(addon, "name"), f"extra add-on {addon.name!r} is already in the cluster's add-ons; rename it")
+            _error(
+                errors,
+                where(addon, "name"),
+                f"extra add-on {addon.name!r} is already in the cluster's add-ons; rename it",
             )
         extra_names.add(addon.name)
+    define = f"add-ons come from bundle {cluster.bundle}" if cluster.bundle else "the cluster has no bundle"
     for i, name in enumerate(changes.disable):
         if name not in bundle_addons:
-            errors.append(Diagnostic(where(changes, "disable", i), _unknown("add-on to disable", name, bundle_addons)))
+            _error(errors, where(changes, "disable", i), _unknown("add-on to disable", name, bundle_addons, define))
     for name in changes.values:
         if name not in bundle_addons and name not in extra_names:
-            errors.append(Diagnostic(where(changes, "values", name), _unknown("add-on", name, bundle_addons | extra_names)))
+            known = bundle_addons | extra_names
+            _error(errors, where(changes, "values", name), _unknown("add-on", name, known, define))
 
 
-def _check_pool(spec: FleetSpec, region: RegionDoc, pool: NodePool, errors: list[Diagnostic]) -> None:
+def _check_pool(
+    spec: FleetSpec, region: RegionDoc, pool: NodePool, errors: list[Diagnostic], fleet_known: bool
+) -> None:
     types = spec.fleet.spec.instance_types
-    if pool.instance_type not in types:
-        errors.append(Diagnostic(where(pool, "instanceType"), _unknown("instance type", pool.instance_type, types)))
+    if pool.instance_type not in types and fleet_known:
+        define = "add it to the Fleet's spec.instanceTypes"
+        _error(errors, where(pool, "instanceType"), _unknown("instance type", pool.instance_type, types, define))
     domains = region.spec.failure_domains
     for i, domain in enumerate(pool.failure_domains):
+        at = where(pool, "failureDomains", i)
         if domain not in domains:
-            errors.append(
-                Diagnostic(
-                    where(pool, "failureDomains", i),
-                    _unknown(f"failure domain of region {region.name}:", domain, domains).replace(": '", " '", 1),
-                )
-            )
-    budget = pool.max_unavailable_nodes()
+            define = f"add it to spec.failureDomains of region {region.name}"
+            _error(errors, at, _unknown("failure domain", domain, domains, define))
+        elif domain in pool.failure_domains[:i]:
+            _error(errors, at, f"duplicate failure domain {domain!r} in pool {pool.name}; remove one")
+    _check_budget(pool, errors)
+
+
+def _check_budget(pool: NodePool, errors: list[Diagnostic]) -> None:
+    """maxUnavailable must let a rollout progress (>= 1 node) and mean what it says (<= count).
+
+    A pool scaled to zero has nothing to disrupt: only the spelling is checked.
+    """
+    at = where(pool, "maxUnavailable")
     spelled = pool.max_unavailable
     if isinstance(spelled, str):
-        if budget < 1:
-            errors.append(
-                Diagnostic(
-                    where(pool, "maxUnavailable"),
-                    f"maxUnavailable {spelled} of {pool.count} nodes rounds down to {budget}; "
-                    "raise the percentage or use a whole number >= 1",
-                )
+        percent = int(spelled[:-1])
+        if percent > 100:
+            _error(errors, at, f"maxUnavailable {spelled} is above 100%; use at most 100%")
+        elif percent == 0:
+            text = f"maxUnavailable {spelled} lets no node be upgraded; use at least 1% or a whole number >= 1"
+            _error(errors, at, text)
+        elif pool.count > 0 and pool.max_unavailable_nodes() < 1:
+            _error(
+                errors,
+                at,
+                f"maxUnavailable {spelled} of {pool.count} nodes rounds down to 0 nodes; "
+                f"use at least {-(-100 // pool.count)}% or a whole number >= 1",
             )
-        elif int(spelled[:-1]) > 100:
-            errors.append(Diagnostic(where(pool, "maxUnavailable"), f"maxUnavailable {spelled} is above 100%; use at most 100%"))
-    elif budget < 1:
-        errors.append(Diagnostic(where(pool, "maxUnavailable"), f"maxUnavailable is {budget}; use a whole number >= 1"))
-    elif budget > pool.count:
-        errors.append(
-            Diagnostic(
-                where(pool, "maxUnavailable"),
-                f"maxUnavailable {budget} is above the pool's count {pool.count}; use at most {pool.count}",
-            )
-        )
+    elif spelled < 1:
+        _error(errors, at, f"maxUnavailable is {spelled}; use a whole number >= 1 (nodes taken at once)")
+    elif pool.count > 0 and spelled > pool.count:
+        _error(errors, at, f"maxUnavailable {spelled} is above the pool's count {pool.count}; use at most {pool.count}")
 
 
 def _check_approvals(spec: FleetSpec, errors: list[Diagnostic], skip: set[str]) -> None:
     for approval in spec.approvals:
         body = approval.spec
         region = body.cluster.partition("/")[0]
-        if f"Cluster/{body.cluster}" in skip or f"Region/{region}" in skip:
+        if f"Cluster/{body.cluster}" in skip or f"Region/{region}" in skip or UNREAD in skip:
             continue
         if spec.cluster(body.cluster) is None:
             known = [f"{r}/{c.name}" for r, c in spec.clusters()]
-            errors.append(Diagnostic(where(body, "cluster"), _unknown("cluster", body.cluster, known)))
+            define = "name an existing cluster as <region>/<cluster>, or delete this approval"
+            _error(errors, where(body, "cluster"), _unknown("cluster", body.cluster, known, define))

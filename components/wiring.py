@@ -1,0 +1,188 @@
+"""Turning one desired-graph node into one pulumi-kubernetes resource.
+
+This is translation only (DESIGN.md, "What Pulumi manages"): every decision
+-- versions, which nodes to patch, what to keep as it is live -- was made by
+the compiler and is read here from the node. The mapping per kind:
+
+- PROVIDER ``management``: a ``kubernetes.Provider`` with the stack's
+  kubeconfig passed explicitly (never ``$KUBECONFIG`` by accident).
+- PROVIDER of a customer cluster: its kubeconfig is read from the Cluster API
+  Secret named in the node (``<cluster>-kubeconfig``, key ``value``, in
+  ``cp-<cluster>``) through the management provider, so adding a cluster
+  needs no per-cluster stack config and the credential never leaves the
+  management cluster except as a Pulumi secret.
+- MANIFEST: the typed resource of its apiVersion/kind, built from the dict;
+  keep-live paths become ``ignore_changes``.
+- HELM_RELEASE: ``helm.v3.Release`` with the release name fixed (no random
+  suffix) and the chart version pinned.
+- NODE_PATCH: ``core.v1.NodePatch``, retained on delete: deleting a Pulumi
+  Patch resource would undo it, i.e. uncordon a node that is being reimaged
+  as soon as it drops out of the plan's current step.
+
+Pulumi resource names are the node ids: stable, and unique per stack.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Callable, Mapping
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from fleetc.compile.graph import DesiredGraph, Kind, Node
+from fleetc.compile.objects import keep_live_paths, kube_object
+
+ManifestClass = Callable[..., pulumi.CustomResource]
+
+MANIFEST_CLASSES: dict[tuple[str, str], ManifestClass] = {
+    ("v1", "Namespace"): k8s.core.v1.Namespace,
+    ("v1", "ConfigMap"): k8s.core.v1.ConfigMap,
+    ("v1", "Service"): k8s.core.v1.Service,
+    ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
+    ("apps/v1", "StatefulSet"): k8s.apps.v1.StatefulSet,
+    ("policy/v1", "PodDisruptionBudget"): k8s.policy.v1.PodDisruptionBudget,
+}
+
+_CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
+
+
+class Wiring:
+    """Resources built so far, by node id: where providers and dependencies are looked up.
+
+    The graph lists dependencies before dependents, so by the time a node is
+    built everything it names already exists here.
+    """
+
+    def __init__(self, management_kubeconfig: pulumi.Input[str], graph: DesiredGraph) -> None:
+        self.management_kubeconfig = management_kubeconfig
+        self._children: dict[str, list[Node]] = {}
+        for node in graph:  # one pass: graph.children() per group would be quadratic
+            if node.parent is not None:
+                self._children.setdefault(node.parent, []).append(node)
+        self.resources: dict[str, pulumi.Resource] = {}
+        self.providers: dict[str, k8s.Provider] = {}
+        self.management: k8s.Provider | None = None
+
+    def children(self, parent: str) -> list[Node]:
+        """The direct children of a group, in graph order."""
+        return self._children.get(parent, [])
+
+    def register(self, node_id: str, resource: pulumi.Resource) -> None:
+        self.resources[node_id] = resource
+
+    def options(self, node: Node, parent: pulumi.Resource) -> pulumi.ResourceOptions:
+        """Parent, provider and dependsOn from the node; ignore_changes from its keep-live paths."""
+        provider = self.providers[node.provider] if node.provider is not None else None
+        depends_on = [self.resources[dep] for dep in node.deps]
+        ignore = list(keep_live_paths(node)) if node.kind is Kind.MANIFEST else []
+        return pulumi.ResourceOptions(
+            parent=parent,
+            provider=provider,
+            depends_on=depends_on or None,
+            ignore_changes=ignore or None,
+            retain_on_delete=True if node.kind is Kind.NODE_PATCH else None,
+        )
+
+    def build(self, node: Node, parent: pulumi.Resource) -> pulumi.Resource:
+        """The resource for a leaf node, registered under its id."""
+        if node.kind is Kind.PROVIDER:
+            resource: pulumi.Resource = self._provider(node, parent)
+        elif node.kind is Kind.MANIFEST:
+            resource = manifest_resource(node, self.options(node, parent))
+        elif node.kind is Kind.HELM_RELEASE:
+            resource = helm_release(node, self.options(node, parent))
+        elif node.kind is Kind.NODE_PATCH:
+            resource = node_patch(node, self.options(node, parent))
+        else:
+            raise ValueError(f"{node.id}: a {node.kind} is a group, not a resource")
+        self.register(node.id, resource)
+        return resource
+
+    def _provider(self, node: Node, parent: pulumi.Resource) -> k8s.Provider:
+        secret_ref = node.props.get("kubeconfigSecret")
+        if secret_ref is None:
+            kubeconfig: pulumi.Input[str] = self.management_kubeconfig
+        else:
+            kubeconfig = self._kubeconfig_from_secret(node, secret_ref, parent)
+        provider = k8s.Provider(
+            node.id,
+            kubeconfig=kubeconfig,
+            enable_server_side_apply=True,  # NodePatch needs it; explicit rather than the v4 default
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        self.providers[node.id] = provider
+        if secret_ref is None:
+            self.management = provider
+        return provider
+
+    def _kubeconfig_from_secret(
+        self, node: Node, ref: Mapping[str, str], parent: pulumi.Resource
+    ) -> pulumi.Output[str]:
+        management = self.management
+        if management is None:
+            raise ValueError(f"{node.id}: the management provider must be built before customer providers")
+        namespace, name, key = ref["namespace"], ref["name"], ref["key"]
+        secret = k8s.core.v1.Secret.get(
+            f"{node.id}/kubeconfig",
+            id=f"{namespace}/{name}",
+            opts=pulumi.ResourceOptions(parent=parent, provider=management),
+        )
+
+        def decode(data: Mapping[str, str] | None) -> str:
+            value = (data or {}).get(key)
+            if not value:
+                raise ValueError(f"Secret {namespace}/{name} has no data.{key}: the cluster's kubeconfig is missing")
+            return base64.b64decode(value).decode("utf-8")
+
+        return pulumi.Output.secret(secret.data.apply(decode))
+
+
+def manifest_resource(node: Node, opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
+    obj = kube_object(node)
+    api_version, kind = obj.pop("apiVersion"), obj.pop("kind")
+    cls = MANIFEST_CLASSES.get((api_version, kind))
+    if cls is None:
+        raise ValueError(f"{node.id}: no pulumi-kubernetes class for {api_version} {kind}")
+    return cls(node.id, opts=opts, **{_snake(key): value for key, value in obj.items()})
+
+
+def helm_release(node: Node, opts: pulumi.ResourceOptions) -> k8s.helm.v3.Release:
+    props = node.props
+    repository = str(props["repository"])
+    if repository.startswith("oci://"):
+        chart, repository_opts = f"{repository.rstrip('/')}/{props['chart']}", None
+    else:
+        chart, repository_opts = str(props["chart"]), k8s.helm.v3.RepositoryOptsArgs(repo=repository)
+    return k8s.helm.v3.Release(
+        node.id,
+        name=props["name"],  # the Helm release name, without Pulumi's random suffix
+        chart=chart,
+        version=props["version"],
+        repository_opts=repository_opts,
+        namespace=props["namespace"],
+        create_namespace=bool(props.get("createNamespace", True)),
+        values=props["values"],
+        opts=opts,
+    )
+
+
+def node_patch(node: Node, opts: pulumi.ResourceOptions) -> k8s.core.v1.NodePatch:
+    props = node.props
+    taints = [
+        k8s.core.v1.TaintPatchArgs(key=t["key"], value=t.get("value"), effect=t["effect"]) for t in props["taints"]
+    ]
+    return k8s.core.v1.NodePatch(
+        node.id,
+        metadata=k8s.meta.v1.ObjectMetaPatchArgs(
+            name=props["name"], labels=props["labels"], annotations=props["annotations"]
+        ),
+        # unschedulable None: a field fleetc does not manage in this patch (mark-pending), so it is left out
+        spec=k8s.core.v1.NodeSpecPatchArgs(unschedulable=props.get("unschedulable"), taints=taints),
+        opts=opts,
+    )
+
+
+def _snake(key: str) -> str:
+    return _CAMEL.sub("_", key).lower()

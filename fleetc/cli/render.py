@@ -1,0 +1,70 @@
+"""``fleetc render --out DIR``: the same desired graph as ``pulumi up``, as plain YAML.
+
+Glue only: load the fleet, read live state, take the committed approvals,
+plan, compile each region and write it (``fleetc.render``). The output is
+what Argo CD or Flux applies instead of Pulumi; the layout and the keep-live
+rules are in ``fleetc/render/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from fleetc.cli.common import FLEET_OPTION, load, stderr, user_errors
+from fleetc.cli.plan import (
+    KUBECONFIG_OPTION,
+    LIVE_OPTION,
+    NOW_OPTION,
+    REV_OPTION,
+    check_rev,
+    parse_now,
+    selected_regions,
+)
+
+OUT_OPTION = typer.Option(..., "--out", help="Output directory; only <out>/<region>/ folders are written and cleaned.")
+REGION_OPTION = typer.Option(None, "--region", help="Render only this region (default: every region).")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("render")(render_command)
+
+
+def render_command(
+    out: Path = OUT_OPTION,
+    live: str = LIVE_OPTION,
+    fleet: Path = FLEET_OPTION,
+    kubeconfig: str | None = KUBECONFIG_OPTION,
+    region: str | None = REGION_OPTION,
+    now: str | None = NOW_OPTION,
+    rev: str | None = REV_OPTION,
+) -> None:
+    """Write plain Kubernetes manifests, one folder per cluster, for Argo CD or Flux."""
+    from fleetc.compile import compile_region
+    from fleetc.live.read import read_live
+    from fleetc.plan.approvals import counted_approvals
+    from fleetc.plan.planner import plan
+    from fleetc.render import render_graph, write_region
+
+    clock = parse_now(now)
+    spec = load(fleet)
+    regions = selected_regions(spec, region)
+    if rev is not None:
+        check_rev(spec, rev)
+    with user_errors():
+        state = read_live(live, regions, spec.label_prefix, kubeconfig)
+        approvals, notes = counted_approvals(spec, rev or "HEAD")
+    for note in notes:
+        stderr.print(f"approvals: {note}", markup=False)
+    result = plan(spec, state, approvals, clock, region=region)
+    for name in sorted(regions):
+        graph = compile_region(spec, result, name, clock)
+        report = write_region(out, name, render_graph(graph))
+        for warning in report.warnings:
+            stderr.print(f"warning: {warning}", markup=False)
+        stderr.print(
+            f"{out / name}: {len(report.written)} written, {len(report.unchanged)} unchanged, "
+            f"{len(report.removed)} removed, {len(report.kept)} left as they were",
+            markup=False,
+        )

@@ -1,0 +1,60 @@
+"""A cluster's effective add-ons as Helm releases on the customer cluster.
+
+The list comes from :meth:`FleetSpec.addons` (bundle minus disabled plus
+extra, ``when: gpu`` honoured, values deep-merged), so the compiler, the
+planner and the policy rules never disagree on it. Each release depends on
+the whole control-plane group: a chart is only installed or upgraded against
+an apiserver that is fully rolled out.
+
+A cluster that is created in this step gets no add-ons yet: its API, and
+the kubeconfig Secret the provider needs, only exist once the control plane
+is up, so they follow on the next run (the same "run again, it applies the
+next step" loop as every rollout).
+"""
+
+from __future__ import annotations
+
+import copy
+
+from fleetc.compile import ids
+from fleetc.compile.context import ClusterContext
+from fleetc.compile.graph import Kind, Node
+from fleetc.spec.anchors import where
+
+
+def compile_addons(ctx: ClusterContext) -> list[Node]:
+    if ctx.is_new:
+        return []
+    addons = ctx.spec.addons(ctx.cluster)
+    group_id = ids.addons(ctx.id)
+    group = Node(
+        id=group_id,
+        kind=Kind.ADDON_BUNDLE,
+        props={"bundle": ctx.cluster.bundle, "addons": [a.name for a in addons]},
+        parent=ctx.region_name,
+        cluster=ctx.id,
+        source=where(ctx.cluster, "addons") if ctx.cluster.bundle is None else where(ctx.cluster, "bundle"),
+    )
+    nodes = [group]
+    for addon in addons:
+        nodes.append(
+            Node(
+                id=ids.addon(ctx.id, addon.name),
+                kind=Kind.HELM_RELEASE,
+                props={
+                    "name": addon.name,
+                    "namespace": addon.namespace,
+                    "chart": addon.chart.name,
+                    "repository": addon.chart.repository,
+                    "version": addon.chart.version,
+                    "values": copy.deepcopy(addon.values),
+                    "createNamespace": True,
+                },
+                parent=group_id,
+                deps=(ids.control_plane(ctx.id),),
+                provider=ids.provider(ctx.id),
+                cluster=ctx.id,
+                source=where(addon),
+            )
+        )
+    return nodes

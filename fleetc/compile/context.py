@@ -1,0 +1,68 @@
+"""What every part of the compiler knows about the cluster it is compiling.
+
+Built once per cluster by :mod:`fleetc.compile.compiler` so the control
+plane, add-on and node-pool modules answer from the same plan and spec.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from fleetc.compile import ids
+from fleetc.plan.model import Action, ClusterPlan, Step
+from fleetc.spec.fleet import FleetSpec, Targets
+from fleetc.spec.models import Cluster, RegionDoc
+
+
+@dataclass(frozen=True)
+class ClusterContext:
+    spec: FleetSpec
+    region: RegionDoc
+    cluster: Cluster
+    plan: ClusterPlan
+    steps: tuple[Step, ...]  # this plan's steps for this cluster
+    nodes_waiting: bool  # the plan says nodes wait for the control plane (control-plane-not-ready)
+    now: datetime | None
+
+    @property
+    def region_name(self) -> str:
+        return self.region.name
+
+    @property
+    def id(self) -> str:
+        return ids.cluster(self.region.name, self.cluster.name)
+
+    @property
+    def namespace(self) -> str:
+        return ids.namespace_name(self.cluster.name)
+
+    @property
+    def targets(self) -> Targets:
+        return self.spec.targets(self.cluster)
+
+    @property
+    def label_prefix(self) -> str:
+        return self.spec.label_prefix
+
+    @property
+    def is_new(self) -> bool:
+        """No control plane exists yet: it is created now, and nothing can talk to the cluster's API."""
+        return self.plan.phase == "new"
+
+    @property
+    def nodes_may_move(self) -> bool:
+        """The control plane already runs the target and is ready, by the plan's own account.
+
+        Only then may a node (a new one included) run the target node image:
+        a kubelet is never newer than the apiserver (SPEC.md section 3). A
+        control-plane upgrade in this very step does not count: its replicas
+        are still rolling while this step applies.
+        """
+        upgrading = any(s.action is Action.UPGRADE_CONTROL_PLANE for s in self.steps)
+        return (
+            self.plan.control_plane_version == self.targets.kubernetes
+            and self.plan.etcd_version == self.targets.etcd
+            and not upgrading
+            and not self.nodes_waiting
+        )

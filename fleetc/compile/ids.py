@@ -1,0 +1,55 @@
+"""Stable ids of the desired graph (docs/CONVENTIONS.md).
+
+A Pulumi resource name is derived from the id, so an id may only depend on
+names written in the fleet (region, cluster, pool, add-on) and on node names
+from the plan, never on ordering or on live values such as versions.
+"""
+
+from __future__ import annotations
+
+
+def management_provider(region: str) -> str:
+    return f"{region}/management"
+
+
+def cluster(region: str, name: str) -> str:
+    return f"{region}/{name}"
+
+
+def provider(cluster_id: str) -> str:
+    return f"{cluster_id}/provider"
+
+
+def control_plane(cluster_id: str) -> str:
+    return f"{cluster_id}/control-plane"
+
+
+def addons(cluster_id: str) -> str:
+    return f"{cluster_id}/addons"
+
+
+def addon(cluster_id: str, name: str) -> str:
+    return f"{addons(cluster_id)}/{name}"
+
+
+def pool(cluster_id: str, name: str) -> str:
+    return f"{cluster_id}/pools/{name}"
+
+
+def node_patch(cluster_id: str, pool_name: str, node: str) -> str:
+    return f"{pool(cluster_id, pool_name)}/node-{node}"
+
+
+def manifest(group_id: str, api_kind: str, name: str) -> str:
+    """``<group>/<kind>-<name>``, kind lower-case: ``.../control-plane/deployment-kube-apiserver``."""
+    return f"{group_id}/{api_kind.lower()}-{name}"
+
+
+def namespace_name(cluster_name: str) -> str:
+    """The management-cluster namespace of a hosted control plane (SPEC.md section 4)."""
+    return f"cp-{cluster_name}"
+
+
+def kubeconfig_secret(cluster_name: str) -> str:
+    """The Cluster API kubeconfig Secret of a cluster, in its control-plane namespace (key ``value``)."""
+    return f"{cluster_name}-kubeconfig"

@@ -1,0 +1,65 @@
+"""One entry point for live state: ``--live kube`` or ``--live <snapshot dir>``.
+
+The split of errors: an argument that cannot work (a snapshot directory
+that does not exist, no usable kubeconfig) raises FleetcError, exit 2 with
+the fix, because the user typed something wrong. Anything the clusters say,
+or fail to say, is live state: unknowns inside the returned LiveState, which
+the planner turns into "blocked: unknown-state" and no disruption.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from fleetc.errors import fail
+from fleetc.live.facts import LiveState, RegionLive
+from fleetc.live.kubeapi import KubeOptions, read_region
+from fleetc.live.kubeconfig import default_kubeconfig_path
+from fleetc.live.snapshot import read_snapshot
+
+KUBE = "kube"
+
+
+def read_live(
+    source: str,
+    regions: Mapping[str, Sequence[str]],
+    label_prefix: str,
+    kubeconfig: str | None = None,
+    *,
+    options: KubeOptions | None = None,
+) -> LiveState:
+    """Facts of every cluster of ``regions`` (region -> cluster names) from ``source``."""
+    if source == KUBE:
+        return LiveState(_from_kube(regions, label_prefix, kubeconfig, options))
+    directory = Path(source).expanduser()
+    if not directory.is_dir():
+        what = "is not a directory" if directory.exists() else "does not exist"
+        raise fail(
+            source,
+            f"live snapshot directory {source} {what}: pass --live kube, or a directory written by "
+            "`fleetc live export --out DIR` (SPEC section 4)",
+        )
+    return LiveState(
+        {region: read_snapshot(directory, region, clusters, label_prefix) for region, clusters in regions.items()}
+    )
+
+
+def _from_kube(
+    regions: Mapping[str, Sequence[str]],
+    label_prefix: str,
+    kubeconfig: str | None,
+    options: KubeOptions | None,
+) -> dict[str, RegionLive]:
+    config: str | Path | None = kubeconfig or default_kubeconfig_path()
+    if config is None:
+        raise fail(
+            "<kubeconfig>",
+            "--live kube needs the management cluster's kubeconfig: pass --kubeconfig PATH, set $KUBECONFIG, "
+            "or set the stack secret fleetc:kubeconfig",
+        )
+    several = len(regions) > 1
+    return {
+        region: read_region(config, region, clusters, label_prefix, options or KubeOptions(), several)
+        for region, clusters in regions.items()
+    }

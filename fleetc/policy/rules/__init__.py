@@ -1,0 +1,1 @@
+"""Rule functions by topic; ``fleetc.policy.registry`` gives them ids and severities."""

@@ -1,0 +1,120 @@
+"""Assemble a preview: load both sides, compile both on the same basis, diff, plan, check.
+
+The same basis on both sides is what makes the resource diff mean "what this
+change does": without ``--live`` both are compiled at their end state; with
+``--live`` both are planned from the *same* live snapshot and clock, so the
+diff shows what merging changes in the next step (an added approval shows
+up as the control-plane Deployments it lets move) and nothing else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+
+from fleetc.compile.graph import DesiredGraph
+from fleetc.live.facts import LiveState
+from fleetc.plan.model import Plan
+from fleetc.policy import not_evaluated, run_rules
+from fleetc.policy.report import PolicyReport
+from fleetc.preview.basis import compile_regions, target_plan
+from fleetc.preview.fleet_diff import diff_fleets
+from fleetc.preview.model import BASIS_LIVE, BASIS_TARGET, Preview
+from fleetc.preview.resource_diff import diff_graphs
+from fleetc.preview.sources import Side, load_side, open_repository
+from fleetc.spec.fleet import FleetSpec
+from fleetc.spec.models import ApprovalDoc
+
+# (source, region -> cluster names, label prefix) -> live facts; injected so tests need no cluster
+LiveReader = Callable[[str, Mapping[str, Sequence[str]], str], LiveState]
+
+
+def build_preview(
+    repo_dir: Path,
+    base_rev: str,
+    head_rev: str,
+    fleet_dir: str = "fleet",
+    *,
+    live: str | None = None,
+    read_live: LiveReader | None = None,
+    now: datetime | None = None,
+) -> Preview:
+    """Raises FleetcError only for unusable arguments (a bad revision, an unreadable live source)."""
+    repo = open_repository(repo_dir)
+    with repo:
+        head = load_side(repo, repo_dir, head_rev, fleet_dir)
+        base = load_side(repo, repo_dir, base_rev, fleet_dir)
+    basis = BASIS_TARGET if live is None else BASIS_LIVE
+    notes = _side_notes(base, "base")
+    if head.spec is None:
+        return Preview(base, head, basis, notes=tuple(notes))
+    state: LiveState | None = None
+    if live is not None:
+        if read_live is None:
+            raise ValueError("build_preview: live given without a reader")
+        state = read_live(live, _regions(base.spec, head.spec), head.spec.label_prefix)
+    head_plan, head_notes = _plan(head, state, now)
+    notes += head_notes
+    head_graphs = compile_regions(head.spec, head_plan, now=now)
+    live_plan = head_plan if state is not None else None
+    policy = PolicyReport.of(
+        run_rules(head_graphs.values(), head.spec, live_plan, live=state), not_evaluated(state, live_plan)
+    )
+    if base.spec is None and not base.absent:
+        return Preview(base, head, basis, plan=live_plan, now=now, policy=policy, notes=tuple(notes))
+    base_graphs: dict[str, DesiredGraph] = {}
+    if base.spec is not None:
+        base_plan, _ = _plan(base, state, now)
+        base_graphs = compile_regions(base.spec, base_plan, now=now)
+    return Preview(
+        base,
+        head,
+        basis,
+        fleet=tuple(diff_fleets(base.spec, head.spec)),
+        resources=diff_graphs(base_graphs, head_graphs),
+        plan=live_plan,
+        now=now,
+        policy=policy,
+        notes=tuple(notes),
+    )
+
+
+def _side_notes(base: Side, name: str) -> list[str]:
+    if base.absent:
+        return [f"{name} {base.label} has no fleet directory: everything in head is new"]
+    if not base.valid:
+        return [f"{name} {base.label} is not a valid fleet ({len(base.diagnostics)} errors): no diff is shown"]
+    return []
+
+
+def _regions(*specs: FleetSpec | None) -> dict[str, list[str]]:
+    """Every cluster of either side: both plans must see the same live facts."""
+    merged: dict[str, list[str]] = {}
+    for spec in specs:
+        for region, clusters in (spec.region_clusters() if spec else {}).items():
+            known = merged.setdefault(region, [])
+            known.extend(c for c in clusters if c not in known)
+    return merged
+
+
+def _plan(side: Side, state: LiveState | None, now: datetime | None) -> tuple[Plan, list[str]]:
+    assert side.spec is not None
+    if state is None:
+        return target_plan(side.spec), []
+    from fleetc.plan.planner import plan
+
+    if now is None:
+        raise ValueError("build_preview: a live plan needs now")
+    approvals, notes = _approvals(side)
+    return plan(side.spec, state, approvals, now), [f"approvals ({side.rev}): {n}" for n in notes]
+
+
+def _approvals(side: Side) -> tuple[list[ApprovalDoc], list[str]]:
+    """At a commit every approval is committed by construction; in the working tree only committed ones count."""
+    assert side.spec is not None
+    if side.commit is not None:
+        return list(side.spec.approvals), []
+    from fleetc.plan.approvals import counted_approvals
+
+    return counted_approvals(side.spec, "HEAD")

@@ -1,0 +1,43 @@
+"""``fleetc preview --format json``: one object, for bots and scripts."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fleetc.policy.report import to_json as policy_json
+from fleetc.preview import summary
+from fleetc.preview.model import Preview
+from fleetc.preview.sources import Side
+
+
+def _side(side: Side) -> dict[str, Any]:
+    return {
+        "rev": side.rev,
+        "commit": side.commit,
+        "valid": side.valid,
+        "absent": side.absent,
+        "diagnostics": [str(d) for d in side.diagnostics],
+    }
+
+
+def to_dict(preview: Preview) -> dict[str, Any]:
+    fleet = None
+    if preview.fleet is not None:
+        fleet = {"summary": summary.fleet_line(preview.fleet), "changes": [c.to_json() for c in preview.fleet]}
+    return {
+        "base": _side(preview.base),
+        "head": _side(preview.head),
+        "basis": preview.basis,
+        "fleet": fleet,
+        "resources": preview.resources.to_json() if preview.resources is not None else None,
+        "plan": preview.plan.to_json() if preview.plan is not None else None,
+        "planNote": summary.plan_line(preview),
+        "policy": policy_json(preview.policy) if preview.policy is not None else None,
+        "notes": list(preview.notes),
+        "exitCode": preview.exit_code,
+    }
+
+
+def to_json(preview: Preview) -> str:
+    return json.dumps(to_dict(preview), indent=2, ensure_ascii=False) + "\n"

@@ -1,0 +1,85 @@
+"""Add-ons and node patches as objects a GitOps tool applies.
+
+Add-ons become Flux ``HelmRelease`` (helm.toolkit.fluxcd.io/v2) + ``HelmRepository``
+(source.toolkit.fluxcd.io/v1) objects in the management cluster's ``cp-<cluster>``
+namespace, installing into the customer cluster through ``spec.kubeConfig``
+with the same Cluster API Secret the Pulumi provider reads
+(``<cluster>-kubeconfig``, key ``value``). That keeps one GitOps controller
+per site, next to the hosted control planes, instead of one per customer
+cluster, and is Flux's documented way to drive remote clusters. (Argo CD has
+no remote-Helm object of its own; an Argo CD user points an Application per
+cluster at the Helm charts instead, and still syncs the rest of this output.)
+
+Node patches are partial ``Node`` objects for server-side apply (Flux always
+applies server-side; Argo CD needs ``ServerSideApply=true``, set here): only
+the fields fleetc manages, and pruning disabled, so that removing the file in
+the next render never deletes a Node.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fleetc.compile.graph import Node
+from fleetc.compile.objects import MANAGED_BY, MANAGED_BY_LABEL, SOURCE_ANNOTATION
+
+HELM_RELEASE_API = "helm.toolkit.fluxcd.io/v2"
+HELM_REPOSITORY_API = "source.toolkit.fluxcd.io/v1"
+NODE_ANNOTATIONS = {
+    "kustomize.toolkit.fluxcd.io/prune": "disabled",
+    "argocd.argoproj.io/sync-options": "Prune=false,ServerSideApply=true",
+}
+RELEASE_INTERVAL = "10m"
+REPOSITORY_INTERVAL = "1h"
+
+
+def helm_objects(node: Node, provider: Node) -> list[dict[str, Any]]:
+    """HelmRepository + HelmRelease of one HELM_RELEASE node, in its cluster's control-plane namespace."""
+    props = node.props
+    secret = provider.props["kubeconfigSecret"]
+    name = str(props["name"])
+    repository = str(props["repository"])
+    metadata = {
+        "name": name,
+        "namespace": secret["namespace"],
+        "labels": {MANAGED_BY_LABEL: MANAGED_BY},
+        "annotations": {SOURCE_ANNOTATION: str(node.source)},
+    }
+    repo_spec: dict[str, Any] = {"interval": REPOSITORY_INTERVAL, "url": repository}
+    if repository.startswith("oci://"):
+        repo_spec["type"] = "oci"
+    release_spec: dict[str, Any] = {
+        "interval": RELEASE_INTERVAL,
+        "releaseName": name,
+        "targetNamespace": props["namespace"],
+        # Helm's release records live on the customer cluster, next to the release, as with `helm install`.
+        "storageNamespace": props["namespace"],
+        "kubeConfig": {"secretRef": {"name": secret["name"], "key": secret["key"]}},
+        "install": {"createNamespace": bool(props.get("createNamespace", True))},
+        "chart": {
+            "spec": {
+                "chart": props["chart"],
+                "version": props["version"],
+                "sourceRef": {"kind": "HelmRepository", "name": name},
+            }
+        },
+        "values": props["values"],
+    }
+    return [
+        {"apiVersion": HELM_REPOSITORY_API, "kind": "HelmRepository", "metadata": dict(metadata), "spec": repo_spec},
+        {"apiVersion": HELM_RELEASE_API, "kind": "HelmRelease", "metadata": dict(metadata), "spec": release_spec},
+    ]
+
+
+def node_object(node: Node) -> dict[str, Any]:
+    """The partial Node of a NODE_PATCH: Pulumi-only annotations dropped, prune disabled."""
+    props = node.props
+    annotations = {k: v for k, v in props["annotations"].items() if not k.startswith("pulumi.com/")}
+    annotations.update(NODE_ANNOTATIONS)
+    metadata: dict[str, Any] = {"name": props["name"], "annotations": annotations}
+    if props["labels"]:
+        metadata["labels"] = dict(props["labels"])
+    spec: dict[str, Any] = {"taints": list(props["taints"])}
+    if props.get("unschedulable") is not None:
+        spec["unschedulable"] = props["unschedulable"]
+    return {"apiVersion": "v1", "kind": "Node", "metadata": metadata, "spec": spec}

@@ -1,0 +1,78 @@
+"""Where each object of the desired graph goes, as files (pure: no disk access).
+
+::
+
+    <out>/<region>/<cluster>/management/<kind>-<name>.yaml   applied to the management cluster
+    <out>/<region>/<cluster>/cluster/node-<node>.yaml         applied to the customer cluster
+
+One file per graph leaf, named after the last segment of its id (so file
+names are as stable as ids; add-ons ``helmrelease-<addon>.yaml``): the hosted control plane, the pool ConfigMaps
+and the add-ons' Flux objects go to ``management/``; the node patches of the
+current step to ``cluster/``. Groups are folders; providers become nothing
+(a GitOps tool is pointed at a folder instead).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+from typing import Any
+
+from fleetc.compile.graph import DesiredGraph, Kind, Node
+from fleetc.compile.objects import keep_live_paths, kube_object
+from fleetc.render.flux import helm_objects, node_object
+
+MANAGEMENT_DIR = "management"
+CLUSTER_DIR = "cluster"
+
+
+@dataclass(frozen=True)
+class RenderedFile:
+    """One output file: its documents, the graph node they come from, and fields to keep as rendered before."""
+
+    path: PurePosixPath  # relative to the output directory: <region>/<cluster>/...
+    node_id: str
+    source: str
+    documents: tuple[dict[str, Any], ...]
+    keep_live: tuple[str, ...] = ()  # dotted paths of documents[0]
+
+
+def render_graph(graph: DesiredGraph) -> list[RenderedFile]:
+    """Every file of the region, sorted by path."""
+    files: list[RenderedFile] = []
+    for node in graph:
+        rendered = _render(graph, node)
+        if rendered is not None:
+            files.append(rendered)
+    paths = [f.path for f in files]
+    if len(set(paths)) != len(paths):
+        duplicates = sorted({str(p) for p in paths if paths.count(p) > 1})
+        raise ValueError(f"two graph nodes render to the same file: {', '.join(duplicates)}")
+    return sorted(files, key=lambda f: f.path)
+
+
+def _render(graph: DesiredGraph, node: Node) -> RenderedFile | None:
+    documents: tuple[dict[str, Any], ...]
+    filename = f"{node.name}.yaml"
+    if node.kind is Kind.MANIFEST:
+        folder, documents = MANAGEMENT_DIR, (kube_object(node),)
+    elif node.kind is Kind.HELM_RELEASE:
+        provider = graph.get(node.provider or "")
+        if provider is None:
+            raise ValueError(f"{node.id} names no provider, so its cluster's kubeconfig Secret is unknown")
+        folder, documents = MANAGEMENT_DIR, tuple(helm_objects(node, provider))
+        filename = f"helmrelease-{node.name}.yaml"
+    elif node.kind is Kind.NODE_PATCH:
+        folder, documents = CLUSTER_DIR, (node_object(node),)
+    else:
+        return None  # groups and providers
+    if node.cluster is None:
+        raise ValueError(f"{node.id} belongs to no cluster; render only knows per-cluster folders")
+    region, _, cluster = node.cluster.partition("/")
+    return RenderedFile(
+        path=PurePosixPath(region, cluster, folder, filename),
+        node_id=node.id,
+        source=str(node.source) if node.source else "",
+        documents=documents,
+        keep_live=keep_live_paths(node),
+    )

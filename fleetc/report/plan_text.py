@@ -1,0 +1,185 @@
+"""``fleetc plan`` for a terminal: counts, one row per cluster, then what moves and what waits.
+
+Read top-down by an on-call engineer: the first lines say how big the plan
+is, the table says which cluster is where, and a short section per cluster
+that has anything to do names the nodes (as hostlists, so a wave of 40 nodes
+is one line) and the reason for every wait. Clusters with nothing to do get
+their table row only. Long planner details are clipped here (the markdown
+and JSON keep them whole); node lists are never clipped silently.
+"""
+
+from __future__ import annotations
+
+import io
+from datetime import datetime
+
+from rich import box
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from fleetc.plan.model import Action, Blocked, Plan
+from fleetc.report.plan_view import ClusterView, StepGroup, clip, cluster_views, counts, node_list, plural, summarize
+
+PHASE_STYLE = {
+    "up-to-date": "green",
+    "new": "cyan",
+    "control-plane": "cyan",
+    "nodes": "cyan",
+    "blocked": "yellow",
+    "unknown": "red",
+}
+NONE = "—"
+DETAIL_CHARS = 400  # enough for an approval's command line; a busy pool's pod list is cut
+
+
+def render(plan: Plan, now: datetime | None = None) -> RenderableType:
+    """The whole report as one rich renderable (the CLI prints it with colour on a terminal)."""
+    views = cluster_views(plan)
+    parts: list[RenderableType] = [_header(plan, views, now), Text(""), _ClusterTable(views)]
+    for view in views:
+        if not view.idle:
+            parts += [Text(""), _title(view), Padding(_details(view), (0, 0, 0, 2))]
+    return Group(*parts)
+
+
+def to_text(plan: Plan, now: datetime | None = None, width: int = 120) -> str:
+    """Plain text at a fixed width, no colour: for files, tests and PR bots."""
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer, width=width, no_color=True, color_system=None, highlight=False, emoji=False, markup=False
+    )
+    console.print(render(plan, now))
+    return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
+
+
+def _header(plan: Plan, views: list[ClusterView], now: datetime | None) -> Text:
+    summary = summarize(plan, views)
+    text = Text()
+    text.append("fleetc plan", style="bold")
+    if now is not None:
+        text.append(f" at {now.isoformat().replace('+00:00', 'Z')}")
+    text.append(
+        f": {plural(summary.clusters, 'cluster')}" + (f" ({counts(summary.phases)})" if summary.phases else "") + "\n"
+    )
+    text.append("  steps now: ", style="bold")
+    text.append(f"{summary.total_steps}" + (f" ({counts(summary.steps)})" if summary.steps else "") + "\n")
+    text.append("  blocked:   ", style="bold")
+    text.append(f"{summary.total_blocked}" + (f" ({counts(summary.blocked)})" if summary.blocked else ""))
+    return text
+
+
+class _ClusterTable:
+    """One row per cluster; on a narrow terminal the least useful columns go first.
+
+    Rich would otherwise shrink every column and cut names and reasons in
+    the middle, which is worse than not showing the node image at all (the
+    per-cluster sections below repeat it).
+    """
+
+    OPTIONAL = ("node image", "steps", "at target")  # dropped in this order
+    GAP = 2
+
+    def __init__(self, views: list[ClusterView]) -> None:
+        self.rows = [_row(view) for view in views]
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        columns = list(COLUMNS)
+        for name in self.OPTIONAL:
+            if self._natural_width(columns) <= options.max_width:
+                break
+            columns.remove(name)
+        yield self._table(columns)
+
+    def _natural_width(self, columns: list[str]) -> int:
+        widths = []
+        for name in columns:
+            index = COLUMNS.index(name)
+            cells = [len(row[index]) for row in self.rows]
+            if name == "waiting":  # wraps between words; "control-plane-not-ready," keeps its comma
+                cells = [max((len(word) for word in row[index].split(" ")), default=0) for row in self.rows]
+            widths.append(max([len(name), *cells]))
+        return sum(widths) + self.GAP * (len(columns) - 1)
+
+    def _table(self, columns: list[str]) -> Table:
+        table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, collapse_padding=True, header_style="bold")
+        for name in columns:
+            right = name in ("at target", "steps")
+            wraps = name == "waiting"
+            table.add_column(name, justify="right" if right else "left", no_wrap=not wraps, overflow="fold")
+        for row in self.rows:
+            cells = [Text(row[COLUMNS.index(name)], style=_style(name, row)) for name in columns]
+            table.add_row(*cells)
+        return table
+
+
+COLUMNS = ("cluster", "phase", "kubernetes", "node image", "at target", "steps", "waiting")
+
+
+def _row(view: ClusterView) -> tuple[str, ...]:
+    at_target = view.nodes_at_target
+    return (
+        view.cluster,
+        view.phase,
+        view.kubernetes,
+        view.node_image or NONE,
+        f"{at_target[0]}/{at_target[1]}" if at_target else NONE,
+        str(len(view.steps)) if view.steps else NONE,
+        ", ".join(_reasons(view.blocked_in_order)) or NONE,
+    )
+
+
+def _style(column: str, row: tuple[str, ...]) -> str:
+    if column == "phase":
+        return PHASE_STYLE.get(row[1], "")
+    if column == "waiting" and row[-1] != NONE:
+        return "yellow"
+    return ""
+
+
+def _reasons(blocked: list[Blocked]) -> list[str]:
+    return list(dict.fromkeys(str(entry.reason) for entry in blocked))
+
+
+def _title(view: ClusterView) -> Text:
+    title = Text(view.cluster, style="bold")
+    title.append(f": {view.phase}", style=PHASE_STYLE.get(view.phase, ""))
+    title.append(f", kubernetes {view.kubernetes}")
+    if view.node_image:
+        title.append(f", node image {view.node_image}")
+    return title
+
+
+def _details(view: ClusterView) -> Table:
+    """Pools, then steps, then waits: one line each, the text column wraps."""
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(no_wrap=True)
+    grid.add_column()
+    for pool in view.pools:
+        grid.add_row(f"pool {pool.name}", view.pool_line(pool))
+    for group in view.step_groups:
+        grid.add_row(Text(str(group.action), style="bold"), _step_text(group))
+    for entry in view.blocked_in_order:
+        reason = str(entry.reason) + (f" ({entry.pool})" if entry.pool else "")
+        grid.add_row(Text(reason, style="yellow"), _blocked_text(entry))
+    return grid
+
+
+def _step_text(group: StepGroup) -> Text:
+    if group.action is Action.UPGRADE_CONTROL_PLANE:
+        step = group.steps[0]
+        text = f"to {step.target}" + (f" with etcd {step.etcd}" if step.etcd else "")
+        return Text(text + (f": {step.detail}" if step.detail else ""))
+    text = f"{len(group.steps)}: {node_list(group.targets)}"
+    images = sorted({step.image for step in group.steps if step.image})
+    if images:
+        text += f" → {', '.join(images)}"
+    return Text(text)
+
+
+def _blocked_text(entry: Blocked) -> Text:
+    text = Text(clip(entry.detail, DETAIL_CHARS))
+    if entry.nodes:
+        text.append(f"\n{len(entry.nodes)} nodes: {node_list(entry.nodes)}")
+    return text

@@ -1,0 +1,443 @@
+"""The simulated clusters: nodes, jobs, a whole-node scheduler, a hosted control plane.
+
+State changes go through the pool's transition methods only (``assign``,
+``release``, ``cordon``, ``reimage``...), which keep the counters every
+metric needs (unavailable, at target, idle-but-held, per-state counts) in
+step with the nodes. That keeps each event O(1) in the pool size, which is
+what lets a 32,000-node fleet run in seconds, and keeps the bookkeeping in
+one place instead of in every strategy.
+
+The scheduler is what a gang scheduler such as Kueue in StrictFIFO mode does
+with whole-node GPU jobs: the head of the queue starts when enough
+schedulable (Ready, not cordoned) idle nodes exist, preferring nodes without
+the ``upgrade-pending`` PreferNoSchedule taint and using tainted ones only for
+what does not fit elsewhere; among equals it picks at random (seeded), as
+kube-scheduler breaks score ties. Nothing here knows about upgrades.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter, deque
+from dataclasses import dataclass
+from datetime import datetime
+
+from fleetc.live.facts import ClusterLive, ControlPlaneFacts, NodeFacts
+from fleetc.versions import Version
+
+# Node states for plots: exactly one per node.
+STATES = ("idle", "busy", "busy-pending", "idle-pending", "cordoned", "reimaging", "failed")
+
+
+class Job:
+    """A gang job occupying ``size`` whole nodes until it finishes or is killed."""
+
+    __slots__ = ("duration", "epoch", "id", "nodes", "remaining", "size", "started", "submitted")
+
+    def __init__(self, job_id: int, size: int, duration: int, submitted: int) -> None:
+        self.id = job_id
+        self.size = size
+        self.duration = duration
+        self.remaining = duration  # work left when (re)started
+        self.submitted = submitted
+        self.started = -1
+        self.epoch = 0  # bumped when killed: a pending finish event of an older epoch is stale
+        self.nodes: list[SimNode] = []
+
+    @property
+    def finish(self) -> int:
+        return self.started + self.remaining
+
+
+class SimNode:
+    """One node; mutate it only through its pool's transition methods."""
+
+    __slots__ = (
+        "cordoned",
+        "facts",
+        "failed",
+        "image",
+        "index",
+        "job",
+        "kubelet",
+        "name",
+        "pending",
+        "pool",
+        "reimaging",
+        "requested_at",
+        "target_image",
+        "token",
+        "zone",
+    )
+
+    def __init__(self, pool: SimPool, index: int, name: str, zone: str, image: str, kubelet: Version) -> None:
+        self.pool = pool
+        self.index = index
+        self.name = name
+        self.zone = zone
+        self.image = image
+        self.kubelet = kubelet
+        self.cordoned = False
+        self.pending = False
+        self.failed = False
+        self.reimaging = False
+        self.target_image: str | None = None
+        self.requested_at: datetime | None = None
+        self.job: Job | None = None
+        self.token = 0  # bumped when a reimage starts: stale completion events are ignored
+        self.facts: NodeFacts | None = None
+
+    @property
+    def ready(self) -> bool:
+        return not self.failed and not self.reimaging
+
+    @property
+    def unavailable(self) -> bool:
+        """SPEC.md section 3: cordoned, reimaging or NotReady."""
+        return self.cordoned or self.reimaging or self.failed
+
+    @property
+    def state(self) -> str:
+        if self.failed:
+            return "failed"
+        if self.reimaging:
+            return "reimaging"
+        if self.cordoned:
+            return "cordoned"
+        if self.job is not None:
+            return "busy-pending" if self.pending else "busy"
+        return "idle-pending" if self.pending else "idle"
+
+    def node_facts(self) -> NodeFacts:
+        """What the live reader would report; cached until the node changes."""
+        if self.facts is None:
+            job = self.job
+            self.facts = NodeFacts(
+                name=self.name,
+                pool=self.pool.name,
+                zone=self.zone,
+                kubelet=self.kubelet,
+                image=self.image,
+                ready=self.ready,
+                cordoned=self.cordoned,
+                busy=job is not None,
+                busy_reasons=(f"jobs/job-{job.id}",) if job is not None else (),
+                pending=self.pending,
+                target_image=self.target_image,
+                reimage_requested_at=self.requested_at,
+            )
+        return self.facts
+
+
+class IndexedSet:
+    """A set of nodes with O(1) add, remove and uniform random pick."""
+
+    __slots__ = ("items", "where")
+
+    def __init__(self) -> None:
+        self.items: list[SimNode] = []
+        self.where: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def add(self, node: SimNode) -> None:
+        if node.index not in self.where:
+            self.where[node.index] = len(self.items)
+            self.items.append(node)
+
+    def discard(self, node: SimNode) -> None:
+        at = self.where.pop(node.index, None)
+        if at is None:
+            return
+        last = self.items.pop()
+        if at < len(self.items):
+            self.items[at] = last
+            self.where[last.index] = at
+
+    def pop_random(self, rng: random.Random) -> SimNode:
+        node = self.items[rng.randrange(len(self.items))]
+        self.discard(node)
+        return node
+
+
+@dataclass
+class Exceedances:
+    """How often a pool went above its budget, by cause."""
+
+    by_action: int = 0  # a strategy's cordon/drain left the pool above maxUnavailable
+    by_failure: int = 0  # a hardware failure took the pool from within to above its budget
+
+
+class SimPool:
+    """A node pool: its nodes, job queue, scheduler and running counters."""
+
+    def __init__(
+        self,
+        cluster: SimCluster,
+        name: str,
+        budget: int,
+        gpus: int,
+        zones: list[str],
+        size: int,
+        start_image: str,
+        start_kubelet: Version,
+        target_image: str,
+        rng: random.Random,
+    ) -> None:
+        self.cluster = cluster
+        self.name = name
+        self.budget = budget
+        self.gpus = gpus
+        self.target_image = target_image
+        self.rng = rng
+        width = max(4, len(str(size - 1)))
+        self.nodes = [
+            SimNode(self, i, f"{cluster.name}-{name}-{i:0{width}d}", zones[i % len(zones)], start_image, start_kubelet)
+            for i in range(size)
+        ]
+        self.queue: deque[Job] = deque()
+        self.free = IndexedSet()  # schedulable idle nodes without the pending taint
+        self.free_pending = IndexedSet()  # schedulable idle nodes with it
+        self.now = 0
+        self.unavailable = 0
+        self.at_target = sum(1 for n in self.nodes if n.image == target_image)
+        self.settled = 0  # at target with every rollout mark cleared (not cordoned, pending or reimaging)
+        self.held = 0  # idle Ready nodes kept from jobs: cordoned (not yet reimaging) or pending
+        self.busy = 0
+        self.states: Counter[str] = Counter()
+        self.max_unavailable_seen = 0
+        self.exceeded = Exceedances()
+        self.held_node_seconds = 0
+        self.busy_node_seconds = 0
+        self._last = 0
+        for node in self.nodes:
+            self.free.add(node)
+            self.states[node.state] += 1
+            self.settled += self._settled(node)
+
+    # ------------------------------------------------------------ bookkeeping
+
+    def advance(self, now: int) -> None:
+        """Move the pool's clock, integrating the time-weighted counters."""
+        if now > self._last:
+            span = now - self._last
+            self.held_node_seconds += self.held * span
+            self.busy_node_seconds += self.busy * span
+            self._last = now
+        self.now = now
+
+    def _settled(self, node: SimNode) -> bool:
+        """Done with the rollout; a hardware failure does not undo that."""
+        return node.image == self.target_image and not (node.cordoned or node.pending or node.reimaging)
+
+    @staticmethod
+    def _held(node: SimNode) -> bool:
+        return node.job is None and node.ready and (node.cordoned or node.pending)
+
+    def _before(self, node: SimNode) -> tuple[bool, bool, bool, bool, bool, str]:
+        return (node.unavailable, node.image == self.target_image, self._held(node),
+                node.job is not None, self._settled(node), node.state)
+
+    def _after(self, node: SimNode, before: tuple[bool, bool, bool, bool, bool, str], action: bool) -> None:
+        unavailable, at_target, held, busy, settled, state = before
+        node.facts = None
+        self.cluster.dirty = True
+        if node.unavailable != unavailable:
+            self.unavailable += 1 if node.unavailable else -1
+            if node.unavailable:
+                self.max_unavailable_seen = max(self.max_unavailable_seen, self.unavailable)
+                if self.unavailable > self.budget:
+                    if action:
+                        self.exceeded.by_action += 1
+                    elif self.unavailable == self.budget + 1:
+                        self.exceeded.by_failure += 1
+        if (node.image == self.target_image) != at_target:
+            self.at_target += 1 if not at_target else -1
+        if self._held(node) != held:
+            self.held += -1 if held else 1
+        if (node.job is not None) != busy:
+            self.busy += -1 if busy else 1
+        if self._settled(node) != settled:
+            self.settled += -1 if settled else 1
+        if node.state != state:
+            self.states[state] -= 1
+            self.states[node.state] += 1
+        # which free list (if any) the node belongs on
+        self.free.discard(node)
+        self.free_pending.discard(node)
+        if node.job is None and node.ready and not node.cordoned:
+            (self.free_pending if node.pending else self.free).add(node)
+
+    # ------------------------------------------------------------ jobs
+
+    def submit(self, job: Job, front: bool = False) -> None:
+        """Queue a job; a resubmitted (killed) job keeps its place at the head."""
+        if front:
+            self.queue.appendleft(job)
+        else:
+            self.queue.append(job)
+
+    def schedule(self) -> list[Job]:
+        """Start queued jobs in FIFO order while the head fits; returns the started ones."""
+        started: list[Job] = []
+        while self.queue and self.queue[0].size <= len(self.free) + len(self.free_pending):
+            job = self.queue.popleft()
+            job.started = self.now
+            for _ in range(job.size):
+                pool = self.free if self.free else self.free_pending
+                node = pool.pop_random(self.rng)
+                before = self._before(node)
+                node.job = job
+                job.nodes.append(node)
+                self._after(node, before, action=False)
+            started.append(job)
+        return started
+
+    def finish(self, job: Job) -> None:
+        """A job ended (done or killed): free its nodes."""
+        for node in job.nodes:
+            before = self._before(node)
+            node.job = None
+            self._after(node, before, action=False)
+        job.nodes = []
+        job.epoch += 1
+
+    # ------------------------------------------------------------ node transitions
+
+    def cordon(self, node: SimNode) -> None:
+        before = self._before(node)
+        node.cordoned = True
+        self._after(node, before, action=True)
+
+    def uncordon(self, node: SimNode) -> None:
+        """Clears everything the rollout put on the node (CONVENTIONS.md)."""
+        before = self._before(node)
+        node.cordoned = False
+        node.pending = False
+        node.target_image = None
+        node.requested_at = None
+        self._after(node, before, action=False)
+
+    def mark_pending(self, node: SimNode) -> None:
+        before = self._before(node)
+        node.pending = True
+        self._after(node, before, action=False)
+
+    def request_reimage(self, node: SimNode, image: str, at: datetime) -> bool:
+        """Label the node for the provisioner; True when the reimage starts now
+        (a NotReady node is reimaged only once repaired)."""
+        before = self._before(node)
+        node.target_image = image
+        node.requested_at = at
+        started = not node.failed
+        if started:
+            node.reimaging = True
+            node.token += 1
+        self._after(node, before, action=True)
+        return started
+
+    def start_pending_reimage(self, node: SimNode) -> bool:
+        """After a repair: start a reimage that was requested while the node was down."""
+        if node.target_image is None or node.image == node.target_image or node.reimaging or node.failed:
+            return False
+        before = self._before(node)
+        node.reimaging = True
+        node.token += 1
+        self._after(node, before, action=False)
+        return True
+
+    def finish_reimage(self, node: SimNode, kubelet: Version) -> None:
+        before = self._before(node)
+        node.reimaging = False
+        node.image = node.target_image or node.image
+        node.kubelet = kubelet
+        self._after(node, before, action=False)
+
+    def fail(self, node: SimNode) -> None:
+        before = self._before(node)
+        node.failed = True
+        self._after(node, before, action=False)
+
+    def repair(self, node: SimNode) -> None:
+        before = self._before(node)
+        node.failed = False
+        self._after(node, before, action=False)
+
+
+class SimCluster:
+    """A customer cluster: its hosted control plane and its pools."""
+
+    def __init__(
+        self,
+        region: str,
+        name: str,
+        version: Version,
+        etcd: Version,
+        target: Version,
+        target_etcd: Version,
+        node_timeout_minutes: int,
+    ) -> None:
+        self.region = region
+        self.name = name
+        self.version = version
+        self.etcd = etcd
+        self.target = target
+        self.target_etcd = target_etcd
+        self.node_timeout_minutes = node_timeout_minutes
+        self.cp_ready = True
+        self.cp_token = 0
+        self.pools: list[SimPool] = []
+        self._index: dict[str, SimNode] = {}
+        self.dirty = True  # facts changed since the planner last saw them
+
+    @property
+    def id(self) -> str:
+        return f"{self.region}/{self.name}"
+
+    @property
+    def cp_done(self) -> bool:
+        return self.version == self.target and self.cp_ready
+
+    def start_roll(self, version: Version, etcd: Version | None) -> None:
+        self.version = version
+        if etcd is not None:
+            self.etcd = etcd
+        self.cp_ready = False
+        self.cp_token += 1
+        self.dirty = True
+
+    def finish_roll(self) -> None:
+        self.cp_ready = True
+        self.dirty = True
+
+    def next_minor(self) -> Version:
+        """The version a one-minor step moves to (the target on its last step)."""
+        if self.version.same_minor(self.target):
+            return self.target
+        nxt = Version(self.version.major, self.version.minor + 1, 0)
+        return self.target if nxt.same_minor(self.target) else nxt
+
+    def live(self) -> ClusterLive:
+        cp = ControlPlaneFacts(
+            apiserver_version=self.version,
+            apiserver_ready=self.cp_ready,
+            apiserver_replicas=3,
+            etcd_version=self.etcd,
+            etcd_ready=self.cp_ready,
+        )
+        nodes = tuple(node.node_facts() for pool in self.pools for node in pool.nodes)
+        return ClusterLive(self.id, exists=True, control_plane=cp, nodes=nodes)
+
+    def node(self, name: str) -> SimNode | None:
+        if len(self._index) != sum(len(p.nodes) for p in self.pools):
+            self._index = {node.name: node for pool in self.pools for node in pool.nodes}
+        return self._index.get(name)
+
+    def pool(self, name: str) -> SimPool | None:
+        return next((p for p in self.pools if p.name == name), None)
+
+    @property
+    def complete(self) -> bool:
+        """Control plane at target and every node at target with its rollout marks cleared."""
+        return self.cp_done and all(p.settled == len(p.nodes) for p in self.pools)
