@@ -194,7 +194,7 @@ def _plan_known(
         image=targets.node_image,
         now=inputs.now,
         timeout=timedelta(minutes=ref.cluster.upgrade.node_timeout_minutes),
-        may_start=not gates and decision.at_target,
+        may_start=not gates and decision.at_target and not unlabelled,
     )
     waves = [plan_pool(pools[name], members[name], ctx) for name in sorted(pools)]
     for wave in waves:
