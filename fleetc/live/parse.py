@@ -318,6 +318,9 @@ def scan_cluster(cluster_items: Iterable[object], label_prefix: str) -> ClusterS
     return ClusterScan(facts, tuple(problems))
 
 
+_EMPTY: dict[str, Any] = {}  # shared, never written: stands for an absent object
+
+
 class _Workload:
     """Pods that make nodes busy, grouped by node: built in one pass, looked up per node."""
 
@@ -340,7 +343,9 @@ class _Workload:
             problem = identify(position, pod)  # the same checks, with the message
             return problem if isinstance(problem, str) else f"item {position} (Pod) is malformed"
         where = f"pod {namespace}/{name}"
-        spec, status = pod.get("spec") or {}, pod.get("status") or {}
+        spec, status = pod.get("spec", _EMPTY), pod.get("status", _EMPTY)
+        spec = _EMPTY if spec is None else spec
+        status = _EMPTY if status is None else status
         if not isinstance(spec, dict) or not isinstance(status, dict):
             return f"{where}: spec or status is not an object, so the node it runs on is unknown"
         node = spec.get("nodeName")
@@ -350,8 +355,10 @@ class _Workload:
             return f"{where}: spec.nodeName is not a string"
         if status.get("phase") in FINISHED_PHASES:
             return None
-        annotations = meta.get("annotations") or {}
-        owners = meta.get("ownerReferences") or ()
+        annotations = meta.get("annotations")
+        annotations = _EMPTY if annotations is None else annotations
+        owners = meta.get("ownerReferences")
+        owners = () if owners is None else owners
         if not isinstance(annotations, dict) or not isinstance(owners, list | tuple):
             return f"{where}: metadata.annotations or ownerReferences malformed, so node {node} busy is unknown"
         if MIRROR_ANNOTATION in annotations:

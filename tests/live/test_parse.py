@@ -292,3 +292,12 @@ def test_projected_decode_gives_the_same_facts_as_full_objects() -> None:
     assert "managedFields" not in projected["items"][0]["metadata"]
     assert scan_cluster(projected["items"], PREFIX) == scan_cluster(full["items"], PREFIX)
     assert control_plane_facts(projected["items"], "c1") == control_plane_facts(full["items"], "c1")
+
+
+def test_falsy_but_malformed_pod_fields_are_problems_not_defaults() -> None:
+    """An empty list where an object belongs is as broken as a string: never read as 'absent'."""
+    bad_spec = {"kind": "Pod", "metadata": {"name": "a", "namespace": "t"}, "spec": []}
+    bad_owners = pod("t", "b", "n1")
+    bad_owners["metadata"]["ownerReferences"] = ""
+    scan = scan_cluster([node("n1"), bad_spec, bad_owners], PREFIX)
+    assert len(scan.problems) == 2, scan.problems
