@@ -30,9 +30,7 @@ if str(PROJECT) not in sys.path:  # `components` and `fleetc` from this checkout
 from components import Region, RegionArgs  # noqa: E402
 from fleetc.compile import compile_region  # noqa: E402
 from fleetc.errors import FleetcError  # noqa: E402
-from fleetc.live.read import read_live  # noqa: E402
-from fleetc.plan.approvals import counted_approvals  # noqa: E402
-from fleetc.plan.planner import plan  # noqa: E402
+from fleetc.pipeline import plan_from_live  # noqa: E402
 from fleetc.spec.loader import load_fleet  # noqa: E402
 from fleetc.spec.models import parse_time  # noqa: E402
 
@@ -65,9 +63,9 @@ try:
     spec = load_fleet(Path(os.path.relpath(PROJECT / "fleet")))
     if region not in spec.regions:
         fail(f"fleetc:region {region!r} is not a region of the fleet (regions: {', '.join(sorted(spec.regions))})")
-    live = read_live(live_source, {region: spec.region_clusters()[region]}, spec.label_prefix, kubeconfig)
-    approvals, notes = counted_approvals(spec, rev="HEAD")
-    the_plan = plan(spec, live, approvals, now, region=region)
+    regions = {region: spec.region_clusters()[region]}
+    planned = plan_from_live(spec, regions, live_source, now, kubeconfig=kubeconfig, region=region)
+    the_plan, notes = planned.plan, planned.notes
     graph = compile_region(spec, the_plan, region, now)
 except FleetcError as error:
     problems = [str(d) for d in error.diagnostics]

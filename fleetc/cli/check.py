@@ -52,7 +52,7 @@ def check(
     list_rules: bool = RULES_OPTION,
 ) -> None:
     """Run the policy rules (the CrossGuard pack's, without the engine) over the compiled fleet."""
-    from fleetc.cli.plan import check_rev, parse_now, selected_regions
+    from fleetc.cli.options import parse_now, plan_live, selected_regions
     from fleetc.live.facts import LiveState
     from fleetc.plan.model import Plan
     from fleetc.policy import RULES, not_evaluated, run_rules
@@ -71,18 +71,10 @@ def check(
             clock = None
             basis = target_plan(spec, region)
         else:
-            from fleetc.live.read import read_live
-            from fleetc.plan.approvals import counted_approvals
-            from fleetc.plan.planner import plan
-
             clock = parse_now(now)
-            if rev is not None:
-                check_rev(spec, rev)
-            state = read_live(live, regions, spec.label_prefix, kubeconfig)
-            approvals, notes = counted_approvals(spec, rev or "HEAD")
-            for note in notes:
-                stderr.print(f"approvals: {note}", markup=False)
-            basis = live_plan = plan(spec, state, approvals, clock, region=region)
+            planned = plan_live(spec, live, kubeconfig=kubeconfig, region=region, now=clock, rev=rev)
+            state, basis = planned.live, planned.plan
+            live_plan = basis
         graphs = compile_regions(spec, basis, regions, clock)
     report = PolicyReport.of(run_rules(graphs.values(), spec, live_plan, live=state), not_evaluated(state, live_plan))
     _print(report, output, "live" if live else "target", sorted(graphs))

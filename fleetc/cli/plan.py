@@ -11,34 +11,27 @@ errors: the exit code is 0 whenever a plan could be made, 2 when the input
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import typer
 from rich.console import Console
 
-from fleetc.cli.common import FLEET_OPTION, emit, load, stderr, user_errors
-from fleetc.errors import EXIT_INVALID
+from fleetc.cli.common import FLEET_OPTION, emit, load
+from fleetc.cli.options import (
+    FORMAT_OPTION,
+    KUBECONFIG_OPTION,
+    LIVE_OPTION,
+    NOW_OPTION,
+    REGION_OPTION,
+    REV_OPTION,
+    parse_now,
+    plan_live,
+)
 from fleetc.plan.model import Plan
 from fleetc.report import PlanFormat
-from fleetc.spec.fleet import FleetSpec
 
-LIVE_OPTION = typer.Option(
-    ..., "--live", help="Where live state comes from: 'kube' (the API) or a snapshot directory (SPEC section 4)."
-)
-KUBECONFIG_OPTION = typer.Option(
-    None, "--kubeconfig", help="With --live kube: kubeconfig of the management cluster(s); default $KUBECONFIG."
-)
-REGION_OPTION = typer.Option(None, "--region", help="Plan only this region (one Pulumi stack).")
-NOW_OPTION = typer.Option(
-    None, "--now", help="The clock, ISO 8601 with a zone (e.g. 2026-11-25T15:00:00Z); default: the current time."
-)
-FORMAT_OPTION = typer.Option(PlanFormat.TEXT, "--format", help="text (terminal), json (SPEC section 5) or markdown.")
-REV_OPTION = typer.Option(
-    None, "--rev", help="Git revision whose committed approvals count (default HEAD; ignored outside a git checkout)."
-)
 PIPE_WIDTH = 120  # text written to a file or a pipe: wide enough for the cluster table
-
 
 def register(app: typer.Typer) -> None:
     app.command("plan")(plan_command)
@@ -54,67 +47,10 @@ def plan_command(
     rev: str | None = REV_OPTION,
 ) -> None:
     """Show the next safe step of every rollout, and what is blocked and why."""
-    from fleetc.live.read import read_live
-    from fleetc.plan.approvals import counted_approvals
-    from fleetc.plan.planner import plan
-
     clock = parse_now(now)
     spec = load(fleet)
-    regions = selected_regions(spec, region)
-    if rev is not None:
-        check_rev(spec, rev)
-    with user_errors():
-        state = read_live(live, regions, spec.label_prefix, kubeconfig)
-        approvals, notes = counted_approvals(spec, rev or "HEAD")
-    for note in notes:
-        stderr.print(f"approvals: {note}", markup=False)
-    result = plan(spec, state, approvals, clock, region=region)
-    print_plan(result, clock, output)
-
-
-def parse_now(text: str | None) -> datetime:
-    """``--now`` as an aware instant; the current UTC second when absent. Exit 2 if unusable."""
-    if text is None:
-        return datetime.now(UTC).replace(microsecond=0)
-    from fleetc.spec.models import parse_time
-
-    try:
-        return parse_time(text.strip())
-    except ValueError as error:
-        raise usage_error(f"--now: {error}") from None
-
-
-def usage_error(message: str) -> typer.Exit:
-    """A flag that cannot work: say why on stderr; the caller raises the returned exit 2."""
-    stderr.print(message, markup=False)
-    return typer.Exit(EXIT_INVALID)
-
-
-def selected_regions(spec: FleetSpec, region: str | None) -> dict[str, list[str]]:
-    """Region -> cluster names to read; only ``region`` when given (exit 2 if the fleet has no such region)."""
-    regions = spec.region_clusters()
-    if region is None:
-        return regions
-    if region not in regions:
-        known = ", ".join(sorted(regions)) or "none"
-        raise usage_error(f"--region {region}: no such region in the fleet; known regions: {known}")
-    return {region: regions[region]}
-
-
-def check_rev(spec: FleetSpec, rev: str) -> None:
-    """An explicit ``--rev`` must name a commit: a typo must not silently make every approval not count."""
-    import git
-
-    from fleetc.plan.approvals import open_repo
-
-    repo = open_repo(spec.root)
-    if repo is None:
-        return  # outside a checkout every approval counts, and counted_approvals says so
-    with repo:
-        try:
-            repo.commit(rev)
-        except (git.BadName, git.BadObject, ValueError, git.GitCommandError):
-            raise usage_error(f"--rev {rev}: not a commit of {repo.working_tree_dir}") from None
+    planned = plan_live(spec, live, kubeconfig=kubeconfig, region=region, now=clock, rev=rev)
+    print_plan(planned.plan, clock, output)
 
 
 def print_plan(result: Plan, clock: datetime, output: PlanFormat) -> None:

@@ -54,7 +54,7 @@ def preview(
     """Show what a change does: fleet diff, resource diff, head's plan (with --live) and policy report."""
     from collections.abc import Mapping, Sequence
 
-    from fleetc.cli.plan import parse_now
+    from fleetc.cli.options import parse_now
     from fleetc.live.facts import LiveState
     from fleetc.preview.build import build_preview
 

@@ -12,16 +12,8 @@ from pathlib import Path
 
 import typer
 
-from fleetc.cli.common import FLEET_OPTION, load, stderr, user_errors
-from fleetc.cli.plan import (
-    KUBECONFIG_OPTION,
-    LIVE_OPTION,
-    NOW_OPTION,
-    REV_OPTION,
-    check_rev,
-    parse_now,
-    selected_regions,
-)
+from fleetc.cli.common import FLEET_OPTION, load, stderr
+from fleetc.cli.options import KUBECONFIG_OPTION, LIVE_OPTION, NOW_OPTION, REV_OPTION, parse_now, plan_live
 
 OUT_OPTION = typer.Option(..., "--out", help="Output directory; only <out>/<region>/ folders are written and cleaned.")
 REGION_OPTION = typer.Option(None, "--region", help="Render only this region (default: every region).")
@@ -42,23 +34,12 @@ def render_command(
 ) -> None:
     """Write plain Kubernetes manifests, one folder per cluster, for Argo CD or Flux."""
     from fleetc.compile import compile_region
-    from fleetc.live.read import read_live
-    from fleetc.plan.approvals import counted_approvals
-    from fleetc.plan.planner import plan
     from fleetc.render import render_graph, write_region
 
     clock = parse_now(now)
     spec = load(fleet)
-    regions = selected_regions(spec, region)
-    if rev is not None:
-        check_rev(spec, rev)
-    with user_errors():
-        state = read_live(live, regions, spec.label_prefix, kubeconfig)
-        approvals, notes = counted_approvals(spec, rev or "HEAD")
-    for note in notes:
-        stderr.print(f"approvals: {note}", markup=False)
-    result = plan(spec, state, approvals, clock, region=region)
-    for name in sorted(regions):
+    result = plan_live(spec, live, kubeconfig=kubeconfig, region=region, now=clock, rev=rev).plan
+    for name in sorted([region] if region else spec.regions):
         graph = compile_region(spec, result, name, clock)
         report = write_region(out, name, render_graph(graph))
         for warning in report.warnings:
