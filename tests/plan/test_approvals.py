@@ -10,6 +10,7 @@ import pytest
 from fleetc.errors import FleetcError
 from fleetc.plan.approvals import NOT_A_CHECKOUT, counted_approvals, load_fleet_at
 from fleetc.spec.loader import load_fleet
+from fleetc.spec.models import ApprovalDoc
 
 FLEET = """\
 apiVersion: fleetc.dev/v1alpha1
@@ -81,8 +82,8 @@ def repo(tmp_path: Path) -> Path:
     return tmp_path
 
 
-def names(approvals: list[object]) -> list[str]:
-    return [a.name for a in approvals]  # type: ignore[attr-defined]
+def names(approvals: list[ApprovalDoc]) -> list[str]:
+    return [a.name for a in approvals]
 
 
 def test_committed_approval_counts(repo: Path) -> None:

@@ -81,15 +81,13 @@ def clusters(draw: st.DrawFn, index: int) -> tuple[dict[str, Any], dict[str, str
             "hours": draw(st.integers(1, 72)),
             "timezone": draw(st.sampled_from(["UTC", "America/New_York", "Asia/Kolkata"])),
         }
-    spec = {"name": f"c{index}", "tenant": "t", "channel": f"ch{index}", "upgrade": upgrade}
+    spec: dict[str, Any] = {"name": f"c{index}", "tenant": "t", "channel": f"ch{index}", "upgrade": upgrade}
     spec["nodePools"] = draw(pools(index))
     return spec, channel
 
 
 @st.composite
-def nodes(
-    draw: st.DrawFn, pool_names: list[str], minor: int, image: str, now: datetime, noise: int
-) -> list[NodeFacts]:
+def nodes(draw: st.DrawFn, pool_names: list[str], minor: int, image: str, now: datetime, noise: int) -> list[NodeFacts]:
     """Up to 60 nodes; about one in ``noise`` has something unknown (0: none).
     Kubelets run ``minor`` or up to two minors older; a noisy node anything
     from 4 older to 1 newer (out of skew policy)."""
@@ -107,7 +105,9 @@ def nodes(
                 name=f"n{i:03d}",
                 pool=pool,
                 zone=draw(st.sampled_from(["a", "b", "c", None])),
-                kubelet=Version(1, draw(st.integers(minor - 4, minor + 1) if unknown else st.integers(minor - 2, minor)), 0),
+                kubelet=Version(
+                    1, draw(st.integers(minor - 4, minor + 1) if unknown else st.integers(minor - 2, minor)), 0
+                ),
                 image=node_image,
                 ready=ready,
                 cordoned=one_in(draw, 3),
@@ -246,9 +246,7 @@ def check_invariants(case: Case, result: Plan) -> None:
             assert new_steps == [], (cluster_id, new_steps)
 
         # 3: no node step unless the control plane is fully at its target
-        at_target = (
-            cp.apiserver_version == targets.kubernetes and cp.etcd_version == targets.etcd and cp.ready is True
-        )
+        at_target = cp.apiserver_version == targets.kubernetes and cp.etcd_version == targets.etcd and cp.ready is True
         if not at_target:
             assert node_steps == []
 
