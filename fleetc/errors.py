@@ -35,7 +35,20 @@ class Diagnostic:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.pos}: {self.message}"
+        """``file:line:col: message`` on one line, whatever the user's text held.
+
+        Messages quote keys and values from the input; a key with a line
+        break or a control character in it must not split a diagnostic in two
+        (scripts and editors read one diagnostic per line).
+        """
+        return one_line(f"{self.pos}: {self.message}")
+
+
+def one_line(text: str) -> str:
+    """``text`` with every non-printable character (line breaks included) escaped."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 class FleetcError(Exception):

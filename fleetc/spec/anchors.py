@@ -16,6 +16,8 @@ from fleetc.spec.source import Document, Path_
 
 @dataclass(frozen=True)
 class Anchor:
+    """A document and the path of an object inside it."""
+
     document: Document
     path: Path_
 
@@ -24,8 +26,17 @@ class Anchor:
 
 
 def anchor(model: BaseModel, document: Document, path: Path_) -> None:
-    """Attach an anchor to ``model`` (a private attribute, not data)."""
-    model._anchor = Anchor(document, path)  # type: ignore[attr-defined]
+    """Attach an anchor to ``model`` (a private attribute, not data).
+
+    Writes pydantic's private-attribute dict directly: the loader anchors
+    every object of the fleet, and ``__setattr__`` on a frozen model takes
+    a slow path to allow it.
+    """
+    private = model.__pydantic_private__
+    if private is not None and "_anchor" in private:
+        private["_anchor"] = Anchor(document, path)
+    else:
+        model._anchor = Anchor(document, path)  # type: ignore[attr-defined]
 
 
 def where(model: BaseModel, *sub: str | int) -> Pos:

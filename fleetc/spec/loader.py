@@ -8,8 +8,11 @@ ten typos fixes ten typos per run, not one.
 from __future__ import annotations
 
 import difflib
+import gc
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +89,31 @@ def load_sources(root: Path, files: Iterable[tuple[str, bytes | None, Path]]) ->
 
     Used for the working tree and for git blobs (``fleetc preview``) alike.
     """
+    with _gc_paused():
+        return _load_sources(root, files)
+
+
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic GC while a fleet loads.
+
+    Loading allocates millions of small objects (nodes, dicts, models) that
+    all stay alive until the end, so every collection the allocations
+    trigger walks a growing heap for nothing: measured 5.6 s of CPU with the
+    GC on versus 1.6 s paused on a 200k-line fleet (bench/validate_large.py).
+    Nothing built here forms reference cycles except a self-referencing YAML
+    alias, which the next collection frees.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load_sources(root: Path, files: Iterable[tuple[str, bytes | None, Path]]) -> FleetSpec:
     errors: list[Diagnostic] = []
     documents: list[Source] = []
     seen_any = False
@@ -212,9 +240,8 @@ def _near_miss(name: str, written: list[str]) -> bool:
 def _anchor_tree(model: BaseModel, doc: Source, path: tuple[str | int, ...]) -> None:
     """Anchor every model object in the tree to its place in the source."""
     anchor(model, doc, path)
-    for name, info in type(model).model_fields.items():
-        value = getattr(model, name)
-        key = info.alias or name
+    for name, key in _yaml_names(type(model)):
+        value = model.__dict__[name]
         if isinstance(value, BaseModel):
             _anchor_tree(value, doc, (*path, key))
         elif isinstance(value, list):
@@ -225,6 +252,12 @@ def _anchor_tree(model: BaseModel, doc: Source, path: tuple[str | int, ...]) -> 
             for k, item in value.items():
                 if isinstance(item, BaseModel):
                     _anchor_tree(item, doc, (*path, key, k))
+
+
+@cache
+def _yaml_names(model: type[BaseModel]) -> tuple[tuple[str, str], ...]:
+    """(Python name, YAML name) of every field: computed once per model class."""
+    return tuple((name, info.alias or name) for name, info in model.model_fields.items())
 
 
 # Stands in for a Fleet that is missing or failed to validate, so that the
@@ -248,7 +281,7 @@ def _assemble(root: Path, models: list[Document], errors: list[Diagnostic], flee
     a valid Fleet the result holds a stand-in (``_NO_FLEET``).
     """
     fleets = [m for m in models if isinstance(m, FleetDoc)]
-    if not fleets and not fleet_written:
+    if not fleets and (not fleet_written or not errors):
         errors.append(
             Diagnostic(
                 Pos(str(root)),

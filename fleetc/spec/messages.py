@@ -92,12 +92,12 @@ def message(
         ctx = error.get("ctx") or {}
         bound = next(iter(ctx.values()), "?")
         word = {"greater_than_equal": ">=", "less_than_equal": "<=", "greater_than": ">", "less_than": "<"}[kind]
-        return f"'{field}' must be {word} {bound}, got {shown}"
+        return f"'{field}' is {shown}; it must be {word} {bound}"
     if kind in ("too_short", "string_too_short"):
         what = "list at least one item" if kind == "too_short" else "write a value or remove the field"
         return f"'{field}' must not be empty; {what}"
     text = str(error["msg"])
-    return f"'{field}': {text[0].lower() + text[1:] if text else text}"
+    return f"'{field}': {text[0].lower() + text[1:] if text else text}; fix this value"
 
 
 def _unknown_field(field: str, known: list[str]) -> str:
@@ -135,7 +135,11 @@ def _type_fix(kind: str, field: str, value: Any, raw: str | None) -> str:
         return f"; write [{value}] or one '- item' per line"
     if kind in ("dict_type", "model_type") and value is None:
         return "; give it fields (key: value) or remove it"
-    return ""
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return "; write it as key: value pairs"
+    if isinstance(value, list | dict):
+        return f"; write a single value, not {describe(value)}"
+    return f"; write {_TYPE_NAMES.get(kind, 'another value')}"
 
 
 def fields_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str] | None:

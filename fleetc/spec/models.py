@@ -63,15 +63,20 @@ class Model(BaseModel):
 def _version(value: str) -> str:
     if value != value.strip():
         raise ValueError(f"version {value!r} has spaces around it; remove them")
-    Version.parse(value)
+    try:
+        Version.parse(value)
+    except ValueError:
+        raise ValueError(
+            f'{value!r} is not a version; write MAJOR.MINOR.PATCH (a leading v is allowed), e.g. "1.30.6"'
+        ) from None
     return value
 
 
 def _dns_label(value: str, what: str) -> str:
     if not DNS1123_LABEL.match(value):
-        hint = f"; e.g. {_as_label(value)!r}" if _as_label(value) else ""
+        hint = f", e.g. {_as_label(value)!r}" if _as_label(value) else ""
         raise ValueError(
-            f"{what} {value!r} is not a DNS-1123 label: use lowercase letters, digits and '-', "
+            f"{what} {value!r} is not a DNS-1123 label; use lowercase letters, digits and '-', "
             f"start and end with a letter or digit, at most 63 characters{hint}"
         )
     return value
@@ -200,7 +205,7 @@ class FleetSpecBody(Model):
     @classmethod
     def _prefix(cls, value: str) -> str:
         if len(value) > 253 or not DNS1123_SUBDOMAIN.match(value):
-            raise ValueError(f"labelPrefix {value!r} must be a DNS subdomain, e.g. fleet.example.com")
+            raise ValueError(f"labelPrefix {value!r} is not a DNS subdomain; use e.g. fleet.example.com")
         return value
 
 
@@ -281,7 +286,7 @@ class Window(Model):
     @classmethod
     def _start(cls, value: str) -> str:
         if not HHMM.match(value):
-            raise ValueError(f'start {value!r} must be a time HH:MM (24 h), e.g. "02:00"')
+            raise ValueError(f'start {value!r} is not a time HH:MM (24 h); write e.g. "02:00"')
         return value
 
     @field_validator("timezone")
@@ -290,7 +295,7 @@ class Window(Model):
         try:
             ZoneInfo(value)
         except Exception:  # not found, not a key, a directory ("America"): all mean the same to the user
-            raise ValueError(f"timezone {value!r} is not an IANA time zone, e.g. UTC or Europe/Berlin") from None
+            raise ValueError(f"timezone {value!r} is not an IANA time zone; use e.g. UTC or Europe/Berlin") from None
         return value
 
 
@@ -343,10 +348,13 @@ class NodePool(Model):
     @classmethod
     def _max_unavailable(cls, value: Any) -> int | str:
         if isinstance(value, bool) or not isinstance(value, int | str):
-            raise ValueError(f'maxUnavailable must be a whole number >= 1 or a percentage like "5%", got {value!r}')
+            shown = f"{value!r}" if isinstance(value, float) else f"a {type(value).__name__}"
+            raise ValueError(
+                f'maxUnavailable {shown} is not a whole number; write a whole number >= 1 or a percentage like "5%"'
+            )
         if isinstance(value, str) and not PERCENT.match(value):
             raise ValueError(
-                f'maxUnavailable {value!r} must be a whole number (unquoted, e.g. 2) or a percentage like "5%"'
+                f'maxUnavailable {value!r} is neither a whole number nor a percentage; write e.g. 2 (unquoted) or "5%"'
             )
         return value
 
@@ -373,7 +381,7 @@ class Cluster(Model):
     bundle: str | None = None
     """Name of the Fleet add-on bundle; none: no bundle add-ons."""
     addons: AddonChanges = AddonChanges()
-    """Per-cluster changes to the bundle."""
+    """This cluster's changes to its bundle: add-ons disabled, Helm values, extra add-ons."""
     upgrade: UpgradePolicy = UpgradePolicy()
     """How upgrades of this cluster are gated."""
     node_pools: list[NodePool] = []
@@ -417,7 +425,7 @@ class ApprovalSpecBody(Model):
     def _cluster(cls, value: str) -> str:
         region, _, name = value.partition("/")
         if not region or not name or "/" in name:
-            raise ValueError(f"cluster {value!r} must be <region>/<cluster>, e.g. us-east-04/alpha-train")
+            raise ValueError(f"cluster {value!r} is not <region>/<cluster>; write e.g. us-east-04/alpha-train")
         return value
 
     @field_validator("expires")
@@ -436,7 +444,7 @@ def parse_time(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise ValueError(f'{value!r} is not an ISO 8601 time, e.g. "2026-12-31T00:00:00Z"') from None
+        raise ValueError(f'{value!r} is not an ISO 8601 time; write e.g. "2026-12-31T00:00:00Z"') from None
     if parsed.tzinfo is None:
         raise ValueError(f'{value!r} has no time zone; add Z for UTC, e.g. "2026-12-31T00:00:00Z"')
     return parsed

@@ -101,6 +101,8 @@ _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _BREAKS = " \t\n\r\x85\u2028\u2029"
+_LINE_BREAKS = "\n\r\x85\u2028\u2029"  # what PyYAML's reader breaks lines at
+_ScalarNode = yaml.ScalarNode  # compared with ``type(node) is`` in the hot loops
 
 
 @dataclass
@@ -200,29 +202,41 @@ class _Builder:
         self.errors.append(Diagnostic(Pos(self.doc.file, line, col), message))
 
     def build(self, node: yaml.Node, path: Path_, depth: int = 0) -> Any:
-        self.budget -= 1
-        if self.budget < 0:
-            raise _Abort(node, "aliases expand this file to too many values (an alias bomb?); write the values out")
-        if depth > MAX_DEPTH:
-            raise _Abort(node, f"nesting deeper than {MAX_DEPTH} levels (an alias inside itself?); flatten this value")
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, path)
+        if depth > MAX_DEPTH:
+            raise _Abort(node, f"nesting deeper than {MAX_DEPTH} levels (an alias inside itself?); flatten this value")
+        # Every value costs budget once, charged with its collection (scalars
+        # are built inline by the loops below, so they are counted here).
+        self.budget -= 1 + len(node.value)
+        if self.budget < 0:
+            raise _Abort(node, "aliases expand this file to too many values (an alias bomb?); write the values out")
         if isinstance(node, yaml.SequenceNode):
             if node.tag != _SEQ_TAG:
                 self.error(node, f"YAML tag {node.tag} is not supported here; remove it")
-            items = []
-            positions = self.doc.positions
-            for i, child in enumerate(node.value):
-                child_path = (*path, i)
-                positions[child_path] = (child.start_mark.line + 1, child.start_mark.column + 1)
-                items.append(self.build(child, child_path, depth + 1))
-            return items
+            return self.sequence(node, path, depth)
         if isinstance(node, yaml.MappingNode):
             if node.tag != _MAP_TAG:
                 self.error(node, f"YAML tag {node.tag} is not supported here; remove it")
             return self.mapping(node, path, depth)
         self.error(node, f"unsupported YAML node {type(node).__name__}")  # pragma: no cover
         return None
+
+    def sequence(self, node: yaml.SequenceNode, path: Path_, depth: int) -> list[Any]:
+        items: list[Any] = []
+        positions = self.doc.positions
+        for i, child in enumerate(node.value):
+            child_path = (*path, i)
+            mark = child.start_mark
+            positions[child_path] = (mark.line + 1, mark.column + 1)
+            if type(child) is _ScalarNode:  # inline: most items are names
+                text = child.value
+                tag = child.tag
+                if tag == _STR_TAG or (tag == _PLAIN_TAG and text and text[0] not in _NON_STRING_START):
+                    items.append(text)
+                    continue
+            items.append(self.build(child, child_path, depth + 1))
+        return items
 
     def scalar(self, node: yaml.ScalarNode, path: Path_ | None) -> Any:
         """Resolve one scalar; ``path`` None for keys (their raw text is the key)."""
@@ -253,25 +267,36 @@ class _Builder:
     def mapping(self, node: yaml.MappingNode, path: Path_, depth: int) -> dict[Any, Any]:
         result: dict[Any, Any] = {}
         merged: dict[Any, Any] = {}
-        merged_from = Document(self.doc.file, self.doc.index, None)
+        merged_from: Document | None = None
         positions = self.doc.positions
         for key_node, value_node in node.value:
-            if key_node.tag == _MERGE_TAG or (key_node.tag == _PLAIN_TAG and key_node.value == "<<"):
+            key_tag = key_node.tag
+            if key_tag == _MERGE_TAG or (key_tag == _PLAIN_TAG and key_node.value == "<<"):
+                merged_from = merged_from or Document(self.doc.file, self.doc.index, None)
                 self.merge(value_node, path, depth, merged, merged_from)
                 continue
-            if not isinstance(key_node, yaml.ScalarNode):
+            if type(key_node) is not _ScalarNode:
                 self.error(key_node, "mapping keys must be plain strings; write the key as text")
                 continue
-            key = self.scalar(key_node, None)
-            if not isinstance(key, str):
+            if key_tag in (_PLAIN_TAG, _STR_TAG):
                 key = key_node.value  # keys are names: ``1: x`` means the key "1"
+            else:
+                self.scalar(key_node, None)  # reports an unsupported or wrong tag
+                key = key_node.value
             if key in result:
                 self.error(key_node, f"duplicate key {key!r}; a key may appear once per mapping, remove one")
                 continue
             child_path = (*path, key)
-            positions[child_path] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            mark = key_node.start_mark
+            positions[child_path] = (mark.line + 1, mark.column + 1)
+            if type(value_node) is _ScalarNode:  # inline: most values are names
+                text = value_node.value
+                tag = value_node.tag
+                if tag == _STR_TAG or (tag == _PLAIN_TAG and text and text[0] not in _NON_STRING_START):
+                    result[key] = text
+                    continue
             result[key] = self.build(value_node, child_path, depth + 1)
-        if merged:
+        if merged_from is not None:
             # Keys written in this mapping win; merged ones keep the position
             # where their anchor defined them, so diagnostics point at real text.
             explicit = set(result)
@@ -279,9 +304,9 @@ class _Builder:
                 if key not in explicit:
                     result[key] = value
             cut = len(path) + 1
-            for merged_path, mark in merged_from.positions.items():
+            for merged_path, where in merged_from.positions.items():
                 if merged_path[cut] not in explicit:
-                    positions[(*path, *merged_path[cut:])] = mark
+                    positions[(*path, *merged_path[cut:])] = where
             for merged_path, text in merged_from.raw.items():
                 if merged_path[cut] not in explicit:
                     self.doc.raw[(*path, *merged_path[cut:])] = text
@@ -353,7 +378,7 @@ def read_file(path: Path, display: str, errors: list[Diagnostic], data: bytes | 
         errors.append(_too_big(display, len(data)))
         return FileRead([], complete=False)
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        errors.append(Diagnostic(Pos(display), "UTF-16 text; save the file as UTF-8"))
+        errors.append(Diagnostic(Pos(display), "UTF-16 or UTF-32 text; save the file as UTF-8"))
         return FileRead([], complete=False)
     if b"\x00" in data[:8192]:
         errors.append(Diagnostic(Pos(display), "binary file, not YAML; remove it from the fleet directory"))
@@ -362,7 +387,8 @@ def read_file(path: Path, display: str, errors: list[Diagnostic], data: bytes | 
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
-        col = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        line_start = data.rfind(b"\n", 0, exc.start) + 1
+        col = len(data[line_start : exc.start].decode("utf-8", "replace")) + 1  # in characters, like YAML's
         errors.append(Diagnostic(Pos(display, line, col), "not UTF-8 text; save the file as UTF-8"))
         return FileRead([], complete=False)
     if not text.strip():
@@ -374,7 +400,7 @@ def read_file(path: Path, display: str, errors: list[Diagnostic], data: bytes | 
 def _compose(text: str, display: str, errors: list[Diagnostic]) -> FileRead:
     documents: list[Document] = []
     try:
-        if _nesting_bound(text) > _SAFE_NESTING_BOUND and not _nesting_ok(text, display, errors):
+        if _may_nest_deeper(text, _SAFE_NESTING_BOUND) and not _nesting_ok(text, display, errors):
             return FileRead(documents, complete=False)
         budget = 2 * len(text) + _ALIAS_BUDGET
         for index, node in enumerate(yaml.compose_all(text, Loader=_Loader)):
@@ -429,17 +455,22 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
     return text.count("\n", 0, offset) + 1, offset - line_start + 1
 
 
-def _nesting_bound(text: str) -> int:
-    """A cheap upper bound on how deep collections in ``text`` can nest.
+def _may_nest_deeper(text: str, limit: int) -> bool:
+    """False when ``text`` provably cannot nest collections deeper than ``limit``.
 
     Every flow level needs a ``[`` or ``{``; every block level needs either a
-    ``-``/``?`` indicator followed by a blank or a deeper indentation (which
-    no line can exceed its length). Runs at C speed: a handful of scans.
+    ``-``/``?`` indicator followed by a blank, or more leading spaces than its
+    parent. So depth <= brackets + indicators + the deepest indentation + 1,
+    and each term is a substring count or search at C speed.
     """
-    flow = text.count("[") + text.count("{")
-    indicators = sum(text.count("-" + c) + text.count("?" + c) for c in _BREAKS) + 2
-    longest = max((len(line) for line in text.splitlines()), default=0)
-    return flow + indicators + longest
+    if len(text) <= limit:
+        return False  # every level takes at least one character
+    used = text.count("[") + text.count("{") + 2
+    used += sum(text.count("-" + c) + text.count("?" + c) for c in _BREAKS)
+    if used > limit:
+        return True
+    indent = " " * (limit - used)
+    return text.startswith(indent) or any(f"{b}{indent}" in text for b in _LINE_BREAKS)
 
 
 def _nesting_ok(text: str, display: str, errors: list[Diagnostic]) -> bool:

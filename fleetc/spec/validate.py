@@ -199,40 +199,44 @@ def _check_pool(
         _error(errors, where(pool, "instanceType"), _unknown("instance type", pool.instance_type, types, define))
     domains = region.spec.failure_domains
     for i, domain in enumerate(pool.failure_domains):
-        at = where(pool, "failureDomains", i)
         if domain not in domains:
             define = f"add it to spec.failureDomains of region {region.name}"
-            _error(errors, at, _unknown("failure domain", domain, domains, define))
+            _error(errors, where(pool, "failureDomains", i), _unknown("failure domain", domain, domains, define))
         elif domain in pool.failure_domains[:i]:
-            _error(errors, at, f"duplicate failure domain {domain!r} in pool {pool.name}; remove one")
+            text = f"duplicate failure domain {domain!r} in pool {pool.name}; remove one"
+            _error(errors, where(pool, "failureDomains", i), text)
     _check_budget(pool, errors)
 
 
 def _check_budget(pool: NodePool, errors: list[Diagnostic]) -> None:
+    problem = _budget_problem(pool)
+    if problem is not None:
+        _error(errors, where(pool, "maxUnavailable"), problem)
+
+
+def _budget_problem(pool: NodePool) -> str | None:
     """maxUnavailable must let a rollout progress (>= 1 node) and mean what it says (<= count).
 
     A pool scaled to zero has nothing to disrupt: only the spelling is checked.
     """
-    at = where(pool, "maxUnavailable")
     spelled = pool.max_unavailable
     if isinstance(spelled, str):
         percent = int(spelled[:-1])
         if percent > 100:
-            _error(errors, at, f"maxUnavailable {spelled} is above 100%; use at most 100%")
-        elif percent == 0:
-            text = f"maxUnavailable {spelled} lets no node be upgraded; use at least 1% or a whole number >= 1"
-            _error(errors, at, text)
-        elif pool.count > 0 and pool.max_unavailable_nodes() < 1:
-            _error(
-                errors,
-                at,
+            return f"maxUnavailable {spelled} is above 100%; use at most 100%"
+        if percent == 0:
+            return f"maxUnavailable {spelled} lets no node be upgraded; use at least 1% or a whole number >= 1"
+        if pool.count > 0 and pool.max_unavailable_nodes() < 1:
+            return (
                 f"maxUnavailable {spelled} of {pool.count} nodes rounds down to 0 nodes; "
-                f"use at least {-(-100 // pool.count)}% or a whole number >= 1",
+                f"use at least {-(-100 // pool.count)}% or a whole number >= 1"
             )
-    elif spelled < 1:
-        _error(errors, at, f"maxUnavailable is {spelled}; use a whole number >= 1 (nodes taken at once)")
-    elif pool.count > 0 and spelled > pool.count:
-        _error(errors, at, f"maxUnavailable {spelled} is above the pool's count {pool.count}; use at most {pool.count}")
+        return None
+    if spelled < 1:
+        return f"maxUnavailable is {spelled}; use a whole number >= 1 (nodes taken at once)"
+    if pool.count > 0 and spelled > pool.count:
+        return f"maxUnavailable {spelled} is above the pool's count {pool.count}; use at most {pool.count}"
+    return None
 
 
 def _check_approvals(spec: FleetSpec, errors: list[Diagnostic], skip: set[str]) -> None:
