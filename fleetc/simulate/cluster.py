@@ -25,6 +25,9 @@ from datetime import datetime
 from fleetc.live.facts import ClusterLive, ControlPlaneFacts, NodeFacts
 from fleetc.versions import Version
 
+# What a transition compares before and after (see SimPool._before).
+Key = tuple[bool, bool, bool, bool, bool, str, bool]
+
 # Node states for plots: exactly one per node.
 STATES = ("idle", "busy", "busy-pending", "idle-pending", "cordoned", "reimaging", "failed")
 
@@ -197,6 +200,9 @@ class SimPool:
             for i in range(size)
         ]
         self.queue: deque[Job] = deque()
+        # What-if (scenario ``scheduler.pendingTaintEffect: NoSchedule``): the
+        # pending taint is a hard one and tainted nodes are never used.
+        self.pending_is_hard = False
         self.free = IndexedSet()  # schedulable idle nodes without the pending taint
         self.free_pending = IndexedSet()  # schedulable idle nodes with it
         self.now = 0
@@ -235,14 +241,23 @@ class SimPool:
     def _held(node: SimNode) -> bool:
         return node.job is None and node.ready and (node.cordoned or node.pending)
 
-    def _before(self, node: SimNode) -> tuple[bool, bool, bool, bool, bool, str]:
-        return (node.unavailable, node.image == self.target_image, self._held(node),
-                node.job is not None, self._settled(node), node.state)
+    def _quiet(self, node: SimNode) -> bool:
+        """Done and clean: at the target image, Ready, no rollout mark. By the
+        planner's rules (waves.py) such a node takes no step and spends no
+        budget whatever runs on it, so a job starting or ending on it cannot
+        change the plan: it does not mark the cluster dirty."""
+        return (node.image == self.target_image and node.ready and not node.cordoned and not node.pending
+                and node.target_image is None)
 
-    def _after(self, node: SimNode, before: tuple[bool, bool, bool, bool, bool, str], action: bool) -> None:
-        unavailable, at_target, held, busy, settled, state = before
+    def _before(self, node: SimNode) -> Key:
+        return (node.unavailable, node.image == self.target_image, self._held(node),
+                node.job is not None, self._settled(node), node.state, self._quiet(node))
+
+    def _after(self, node: SimNode, before: Key, action: bool) -> None:
+        unavailable, at_target, held, busy, settled, state, quiet = before
         node.facts = None
-        self.cluster.dirty = True
+        if not (quiet and self._quiet(node)):
+            self.cluster.dirty = True
         if node.unavailable != unavailable:
             self.unavailable += 1 if node.unavailable else -1
             if node.unavailable:
@@ -281,7 +296,7 @@ class SimPool:
     def schedule(self) -> list[Job]:
         """Start queued jobs in FIFO order while the head fits; returns the started ones."""
         started: list[Job] = []
-        while self.queue and self.queue[0].size <= len(self.free) + len(self.free_pending):
+        while self.queue and self.queue[0].size <= self._room():
             job = self.queue.popleft()
             job.started = self.now
             for _ in range(job.size):
@@ -293,6 +308,10 @@ class SimPool:
                 self._after(node, before, action=False)
             started.append(job)
         return started
+
+    def _room(self) -> int:
+        """Nodes a job may start on now: untainted first, tainted only to complete a gang."""
+        return len(self.free) + (0 if self.pending_is_hard else len(self.free_pending))
 
     def finish(self, job: Job) -> None:
         """A job ended (done or killed): free its nodes."""
@@ -433,9 +452,6 @@ class SimCluster:
         if len(self._index) != sum(len(p.nodes) for p in self.pools):
             self._index = {node.name: node for pool in self.pools for node in pool.nodes}
         return self._index.get(name)
-
-    def pool(self, name: str) -> SimPool | None:
-        return next((p for p in self.pools if p.name == name), None)
 
     @property
     def complete(self) -> bool:

@@ -111,6 +111,29 @@ class PoolResult:
     max_unavailable_seen: int
     exceeded_by_action: int
     exceeded_by_failure: int
+    done: int | None  # when its last node reached the target image
+
+
+@dataclass(frozen=True)
+class Tail:
+    """What set the makespan: the last node reimaged, and the last job it ran before."""
+
+    node: str
+    reimaged: int | None  # None: not reimaged by the end of the run
+    job_started: int | None
+    job_finish: int | None
+    job_size: int | None
+    job_how: str | None  # "running at start", "unmarked idle node", "pending node (...)"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "node": self.node,
+            "reimaged_hours": _hours(self.reimaged),
+            "last_job_started_hours": _hours(self.job_started),
+            "last_job_finished_hours": _hours(self.job_finish),
+            "last_job_nodes": self.job_size,
+            "last_job_placed_on": self.job_how,
+        }
 
 
 @dataclass
@@ -127,19 +150,23 @@ class RunResult:
     jobs_failed: int
     jobs_completed: int
     jobs_started: int
+    jobs_on_outdated: int
+    jobs_on_pending: int
     wait_seconds: int
-    lost_gpu_hours: float
+    lost_gpu_hours: float  # redone after the strategy's evictions
+    lost_gpu_hours_failures: float  # redone after hardware failures
     idle_cordoned_gpu_hours: float
     busy_gpu_hours: float
     capacity_gpu_hours: float
     violations: Violations
     pools: dict[str, PoolResult]
     samples: list[Sample]
+    tail: Tail | None
     runtime_seconds: float
     plan_calls: int = 0
     plan_calls_skipped: int = 0
     plan_seconds: float = 0.0
-    blocked: dict[str, int] = field(default_factory=dict)
+    blocked_hours: dict[str, float] = field(default_factory=dict)  # cluster-hours per Blocked reason
     steps: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -174,6 +201,7 @@ class RunResult:
                 "jobs_interrupted_distinct": self.jobs_interrupted_distinct,
                 "jobs_failed_by_hardware": self.jobs_failed,
                 "gpu_hours_lost": round(self.lost_gpu_hours, 1),
+                "gpu_hours_lost_to_failures": round(self.lost_gpu_hours_failures, 1),
                 "max_unavailable_exceeded": self.max_unavailable_exceeded,
                 "over_budget_from_failures": sum(p.exceeded_by_failure for p in self.pools.values()),
                 "max_unavailable_seen": self.max_unavailable_seen,
@@ -181,8 +209,12 @@ class RunResult:
                 "mean_queue_wait_hours": round(self.wait_seconds / HOUR / self.jobs_started, 3)
                 if self.jobs_started
                 else 0.0,
-                "utilisation": round(self.busy_gpu_hours / self.capacity_gpu_hours, 4) if self.capacity_gpu_hours else 0.0,
+                "utilisation": round(self.busy_gpu_hours / self.capacity_gpu_hours, 4)
+                if self.capacity_gpu_hours
+                else 0.0,
                 "jobs_started": self.jobs_started,
+                "jobs_started_on_outdated_nodes": self.jobs_on_outdated,
+                "jobs_started_on_pending_nodes": self.jobs_on_pending,
                 "jobs_completed": self.jobs_completed,
                 "invariant_violations": self.violations.as_dict(),
                 "pools": {
@@ -192,19 +224,28 @@ class RunResult:
                         "max_unavailable_seen": p.max_unavailable_seen,
                         "max_unavailable_exceeded": p.exceeded_by_action,
                         "over_budget_from_failures": p.exceeded_by_failure,
+                        "makespan_hours": _hours(p.done),
                     }
                     for name, p in sorted(self.pools.items())
                 },
                 "simulated_hours": _hours(self.end),
-                "runtime_seconds": round(self.runtime_seconds, 2),
             }
         )
+        if self.tail is not None:
+            out["tail"] = self.tail.to_json()
         if self.plan_calls or self.plan_calls_skipped:
             out["plan_calls"] = self.plan_calls
             out["plan_calls_skipped"] = self.plan_calls_skipped
-            out["plan_seconds"] = round(self.plan_seconds, 2)
-            out["blocked"] = dict(sorted(self.blocked.items()))
+            out["blocked_cluster_hours"] = {k: round(v, 2) for k, v in sorted(self.blocked_hours.items())}
             out["steps"] = dict(sorted(self.steps.items()))
+        return out
+
+
+    def timing_json(self) -> dict[str, float]:
+        """Wall-clock figures of this machine: kept apart so results compare exactly across runs."""
+        out = {"runtime_seconds": round(self.runtime_seconds, 2)}
+        if self.plan_calls:
+            out["plan_seconds"] = round(self.plan_seconds, 2)
         return out
 
 

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fleetc.simulate.baselines import DrainStrategy, WaitIdleStrategy
-from fleetc.simulate.engine import FleetcStrategy, Planner, Simulation, Strategy, Timings
+from fleetc.simulate.driver import FleetcStrategy, Planner
+from fleetc.simulate.engine import Simulation, Strategy, Timings
 from fleetc.simulate.metrics import Bound, RunResult, lower_bound
 from fleetc.simulate.scenario import Scenario
 from fleetc.simulate.trace import PoolTrace, pool_trace
@@ -62,20 +63,17 @@ def simulate(
 ) -> Comparison:
     """Simulate ``strategies`` on the scenario; same seed, same answer."""
     if planner is None:
-        from fleetc.plan.planner import plan as planner
+        from fleetc.plan.planner import plan
+
+        planner = plan
     used_seed = scenario.spec.seed if seed is None else seed
     world = build_world(scenario, fleet)
-    timings = Timings.of(scenario)
-    traces = _traces(world, scenario, used_seed)
+    traces = pool_traces(world, scenario, used_seed)
     results: dict[str, RunResult] = {}
-    bound: Bound | None = None
     for name in strategies:
-        strategy = _strategy(name, world, scenario, planner, skip_unchanged)
-        sim = Simulation(simulated_clusters(world, scenario, used_seed), traces, timings, scenario.start, strategy)
-        if bound is None:
-            bound = lower_bound(sim.initial_releases(), control_plane_steps(scenario) * timings.roll, timings.reimage)
+        sim = simulation(world, scenario, traces, used_seed, _strategy(name, world, scenario, planner, skip_unchanged))
         results[name] = sim.run()
-    assert bound is not None, "at least one strategy"
+    bound = bound_of(world, scenario, traces, used_seed)
     sizes = _pool_sizes(world)
     pools = [
         PoolInfo(
@@ -84,7 +82,23 @@ def simulate(
         )
         for (cid, name), trace in traces.items()
     ]
-    return Comparison(scenario, used_seed, bound, control_plane_steps(scenario) * timings.roll / 3600, pools, results)
+    roll_hours = control_plane_steps(scenario) * Timings.of(scenario).roll / 3600
+    return Comparison(scenario, used_seed, bound, roll_hours, pools, results)
+
+
+def bound_of(world: World, scenario: Scenario, traces: dict[tuple[str, str], PoolTrace], seed: int) -> Bound:
+    """The lower bound for this trace: from the t=0 state every run starts in (metrics.py)."""
+    timings = Timings.of(scenario)
+    starts = simulation(world, scenario, traces, seed, DrainStrategy()).initial_releases()
+    return lower_bound(starts, control_plane_steps(scenario) * timings.roll, timings.reimage)
+
+
+def simulation(
+    world: World, scenario: Scenario, traces: dict[tuple[str, str], PoolTrace], seed: int, strategy: Strategy
+) -> Simulation:
+    """A fresh run of ``strategy``: new clusters at the starting versions, the shared traces placed."""
+    clusters = simulated_clusters(world, scenario, seed)
+    return Simulation(clusters, traces, Timings.of(scenario), scenario.start, strategy)
 
 
 def _pool_sizes(world: World) -> dict[str, tuple[int, int, int]]:
@@ -96,7 +110,7 @@ def _pool_sizes(world: World) -> dict[str, tuple[int, int, int]]:
     return out
 
 
-def _traces(world: World, scenario: Scenario, seed: int) -> dict[tuple[str, str], PoolTrace]:
+def pool_traces(world: World, scenario: Scenario, seed: int) -> dict[tuple[str, str], PoolTrace]:
     traces: dict[tuple[str, str], PoolTrace] = {}
     for unit in world.units:
         cid = f"{unit.region}/{unit.cluster.name}"

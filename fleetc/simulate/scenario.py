@@ -26,10 +26,16 @@ from pydantic import Field, ValidationError, field_validator
 
 from fleetc.errors import Diagnostic, FleetcError, Pos, fail
 from fleetc.spec.messages import message
-from fleetc.spec.models import PERCENT, Document, Model, Window, _dns_label, parse_time
+from fleetc.spec.models import DNS1123_LABEL, PERCENT, Document, Model, Window, parse_time
 from fleetc.spec.source import Document as Source
 from fleetc.spec.source import read_documents
 from fleetc.versions import Version
+
+
+def _dns_label(value: str, what: str) -> str:
+    if not DNS1123_LABEL.match(value):
+        raise ValueError(f"{what} {value!r} is not a DNS-1123 label: lowercase letters, digits and '-', at most 63")
+    return value
 
 
 class StartVersions(Model):
@@ -94,12 +100,24 @@ class Jobs(Model):
     checkpoint_minutes: float = Field(default=60.0, ge=0)
 
 
+class Scheduler(Model):
+    """How the simulated scheduler treats fleetc's ``upgrade-pending`` taint.
+
+    ``PreferNoSchedule`` is what fleetc writes (SPEC.md section 3): tainted
+    nodes are used only for what fits nowhere else. ``NoSchedule`` is a
+    what-if (tainted nodes are never used), to measure what a hard taint
+    would change; it is not what fleetc does.
+    """
+
+    pending_taint_effect: Literal["PreferNoSchedule", "NoSchedule"] = "PreferNoSchedule"
+
+
 class SyntheticPool(Model):
     name: str
     instance_type: str = Field(min_length=1)
     nodes: int = Field(ge=1, le=100_000)
     max_unavailable: int | str
-    failure_domains: list[str] = []  # empty: every failure domain of the synthetic region
+    failure_domains: list[str] = Field(default_factory=list)  # empty: every failure domain of the region
 
     @field_validator("name")
     @classmethod
@@ -150,6 +168,7 @@ class ScenarioSpec(Model):
     failures: Failures = Failures()
     jobs: Jobs
     window: Window | None = None
+    scheduler: Scheduler = Scheduler()
     synthetic: Synthetic | None = None
     fleet: list[FleetSelection] | None = None
 
@@ -331,7 +350,7 @@ def _phi(x: float) -> float:
 def _field_names() -> set[str]:
     names: set[str] = set()
     for model in (ScenarioSpec, StartVersions, TargetVersions, Timing, Failures, JobSize, Durations, Jobs,
-                  SyntheticPool, Synthetic, FleetSelection, Window):
+                  Scheduler, SyntheticPool, Synthetic, FleetSelection, Window):
         for name, info in model.model_fields.items():
             names.add(info.alias or name)
     return names

@@ -91,13 +91,16 @@ def simulated_clusters(world: World, scenario: Scenario, seed: int) -> list[SimC
         domains = world.spec.regions[unit.region].spec.failure_domains
         for pool in unit.cluster.node_pools:
             rng = random.Random(f"{seed}/{sim.id}/{pool.name}/scheduler")
+            gpus = world.spec.pool_gpus(unit.cluster, pool.instance_type)
+            zones = list(pool.failure_domains or domains)
             sim.pools.append(
                 SimPool(
-                    sim, pool.name, pool.max_unavailable_nodes(), world.spec.pool_gpus(unit.cluster, pool.instance_type),
-                    list(pool.failure_domains or domains), pool.count, start.node_image, version,
-                    targets.node_image, rng,
+                    sim, pool.name, pool.max_unavailable_nodes(), gpus, zones, pool.count,
+                    start.node_image, version, targets.node_image, rng,
                 )
             )
+        for sim_pool in sim.pools:
+            sim_pool.pending_is_hard = scenario.spec.scheduler.pending_taint_effect == "NoSchedule"
         out.append(sim)
     return out
 
@@ -205,9 +208,8 @@ def _fleet_slice(scenario: Scenario, fleet: FleetSpec, errors: list[Diagnostic])
         cluster = fleet.cluster(selection.cluster)
         if cluster is None:
             known = ", ".join(f"{r}/{c.name}" for r, c in fleet.clusters()) or "none"
-            errors.append(
-                scenario.error(f"cluster {selection.cluster!r} is not in the fleet (clusters: {known})", "fleet", i, "cluster")
-            )
+            message = f"cluster {selection.cluster!r} is not in the fleet (clusters: {known})"
+            errors.append(scenario.error(message, "fleet", i, "cluster"))
             continue
         if selection.cluster in seen:
             errors.append(scenario.error(f"cluster {selection.cluster!r} is listed twice", "fleet", i, "cluster"))

@@ -1,0 +1,73 @@
+"""``fleetc simulate``: the real planner against a simulated fleet under load, vs two baselines.
+
+Glue only: load the fleet and the scenario (both exit 2 with file:line:col
+on invalid input), run ``fleetc.simulate.run.simulate``, print the table or
+the JSON, write plots. docs/simulation.md explains the model.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+import typer
+
+from fleetc.cli.common import FLEET_OPTION, emit, load, stderr, user_errors
+
+PIPE_WIDTH = 132  # text to a file or a pipe: wide enough for the three-strategy table
+
+
+class SimulateFormat(StrEnum):
+    TEXT = "text"
+    JSON = "json"
+
+
+SCENARIO_OPTION = typer.Option(
+    ..., "--scenario", help="Scenario YAML (kind: Scenario), e.g. examples/scenarios/standard.yaml."
+)
+SEED_OPTION = typer.Option(None, "--seed", help="Seed of every random draw; default: the scenario's spec.seed.")
+OUT_OPTION = typer.Option(None, "--out", help="Directory for PNG plots (nodes by state per pool, progress curves).")
+FORMAT_OPTION = typer.Option(SimulateFormat.TEXT, "--format", help="text (a table) or json (one object).")
+EVERY_OPTION = typer.Option(
+    False,
+    "--every-interval",
+    help="Call plan() at every pulumi-up interval even when its inputs did not change (slower; same result).",
+)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("simulate")(simulate_command)
+
+
+def simulate_command(
+    scenario: Path = SCENARIO_OPTION,
+    fleet: Path = FLEET_OPTION,
+    seed: int | None = SEED_OPTION,
+    out: Path | None = OUT_OPTION,
+    output: SimulateFormat = FORMAT_OPTION,
+    every_interval: bool = EVERY_OPTION,
+) -> None:
+    """Simulate an upgrade rollout under a job trace: fleetc vs drain vs wait-idle."""
+    import json
+
+    from fleetc.simulate.report import render, to_json, write_plots
+    from fleetc.simulate.run import simulate
+    from fleetc.simulate.scenario import load_scenario
+
+    with user_errors():
+        loaded = load_scenario(scenario)
+    spec = load(fleet)
+    with user_errors():
+        comparison = simulate(loaded, spec, seed=seed, skip_unchanged=not every_interval)
+    if output is SimulateFormat.JSON:
+        emit(json.dumps(to_json(comparison), indent=2))
+    else:
+        from rich.console import Console
+
+        console = Console(highlight=False, emoji=False)
+        if not console.is_terminal:
+            console = Console(highlight=False, emoji=False, width=PIPE_WIDTH)
+        console.print(render(comparison))
+    if out is not None:
+        for path in write_plots(comparison, out):
+            stderr.print(f"wrote {path}", markup=False)

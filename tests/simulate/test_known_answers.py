@@ -1,0 +1,130 @@
+"""Small scenarios whose answers follow by hand from the rules (real planner, real engine)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from fleetc.plan.model import Action
+from fleetc.plan.planner import plan
+from fleetc.simulate.baselines import DrainStrategy, WaitIdleStrategy
+from fleetc.simulate.driver import FleetcStrategy
+from fleetc.simulate.metrics import PoolStart, lower_bound, pool_bound
+from fleetc.simulate.run import simulate, simulation
+from fleetc.simulate.scenario import Scenario
+from fleetc.simulate.trace import PoolTrace, RunningJob
+from fleetc.simulate.world import World, build_world
+
+from .helpers import scenario_data, write_fleet, write_scenario
+
+MIN = 60
+HOUR = 3600
+
+
+@pytest.mark.parametrize(
+    ("nodes", "budget", "expected_minutes"),
+    [
+        # CP step at 0, rolls until 20; the 00:30 run sees it ready and cordons a
+        # wave; 00:45 reimages it (done 01:30); 01:30 sees it back and uncordons,
+        # but counts it unavailable still, so the next wave is cordoned at 01:45:
+        # a wave every 75 min, the last done 60 min after its cordon.
+        # makespan = 30 + 60 + (waves - 1) * 75.
+        (4, 1, 30 + 60 + 3 * 75),  # 315 min
+        (4, 2, 30 + 60 + 1 * 75),  # 165 min
+        (5, 2, 30 + 60 + 2 * 75),  # 240 min: waves of 2, 2, 1
+        (4, 4, 30 + 60),  # one wave
+    ],
+)
+def test_idle_pool_makespan_is_interval_aligned_waves(
+    tmp_path: Path, nodes: int, budget: int, expected_minutes: int
+) -> None:
+    fleet = write_fleet(tmp_path)
+    scenario = write_scenario(tmp_path, scenario_data(nodes=nodes, max_unavailable=budget))
+    result = simulate(scenario, fleet).results
+    fleetc = result["fleetc"]
+    assert fleetc.makespan == expected_minutes * MIN
+    assert fleetc.settled == expected_minutes * MIN  # the uncordon goes in the same run
+    assert fleetc.max_unavailable_seen == budget
+    assert fleetc.violations.total() == 0
+    # drain reacts at once: CP done at 20, then ceil(nodes / budget) back-to-back reimages of 45 min.
+    waves = -(-nodes // budget)
+    assert result["drain"].makespan == (20 + waves * 45) * MIN
+    assert result["wait-idle"].makespan == (20 + waves * 45) * MIN  # an idle pool is rolled at once
+
+
+def test_lower_bound_of_an_idle_pool_is_the_budget_term(tmp_path: Path) -> None:
+    fleet = write_fleet(tmp_path)
+    scenario = write_scenario(tmp_path, scenario_data(nodes=4, max_unavailable=1))
+    comparison = simulate(scenario, fleet)
+    assert comparison.bound.hours == pytest.approx((20 + 4 * 45) / 60)
+    assert comparison.bound.budget_hours == pytest.approx((20 + 4 * 45) / 60)
+
+
+def test_two_minors_take_two_control_plane_rolls(tmp_path: Path) -> None:
+    fleet = write_fleet(tmp_path)
+    data = scenario_data(nodes=2, max_unavailable=2)
+    data["spec"]["from"]["kubernetes"] = "1.29.10"
+    scenario = write_scenario(tmp_path, data)
+    comparison = simulate(scenario, fleet, strategies=["fleetc"])
+    # 1.29.10 -> 1.30.6 at 0 (ready 20), -> 1.31.2 at 00:30 (ready 50), nodes cordoned at 01:00,
+    # reimaged 01:15, back 02:00.
+    assert comparison.results["fleetc"].makespan == 120 * MIN
+    assert comparison.control_plane_hours == pytest.approx(40 / 60)
+    assert comparison.results["fleetc"].steps[str(Action.UPGRADE_CONTROL_PLANE)] == 2
+
+
+def _one_long_job(tmp_path: Path, remaining_hours: int) -> tuple[Scenario, World, dict[tuple[str, str], PoolTrace]]:
+    fleet = write_fleet(tmp_path)
+    scenario = write_scenario(tmp_path, scenario_data(nodes=4, max_unavailable=1, horizon_days=10))
+    world = build_world(scenario, fleet)
+    remaining = remaining_hours * HOUR
+    job = RunningJob(size=1, duration=remaining + 5 * HOUR, remaining=remaining)
+    traces = {("sim/sim-01", "gpu"): PoolTrace((job,), (), (), 0.0, 0.0, 1.0, 1.0)}
+    return scenario, world, traces
+
+
+def test_one_long_job_fleetc_waits_and_interrupts_nothing(tmp_path: Path) -> None:
+    scenario, world, traces = _one_long_job(tmp_path, remaining_hours=100)
+    strategy = FleetcStrategy(world, plan, None)
+    result = simulation(world, scenario, traces, 7, strategy).run()
+    # The 3 idle nodes go in waves of one (done by 04:00, see above); the busy
+    # node is marked pending at 00:30 and waits. Its job ends at 100:00, exactly
+    # on a run: cordoned at 100:00, reimaged at 100:15, back at 101:00.
+    assert result.makespan == 101 * HOUR
+    assert result.jobs_interrupted == 0
+    assert result.violations.total() == 0
+    marked = [step for _, step in strategy.applied if step.action is Action.MARK_PENDING]
+    assert len(marked) == 1
+    assert result.tail is not None and result.tail.job_how == "running at start"
+
+
+def test_one_long_job_drain_interrupts_it_and_wait_idle_waits(tmp_path: Path) -> None:
+    scenario, world, traces = _one_long_job(tmp_path, remaining_hours=100)
+    drain = simulation(world, scenario, traces, 7, DrainStrategy()).run()
+    assert drain.jobs_interrupted_distinct == 1
+    assert drain.jobs_interrupted >= 1  # resubmitted, it may land on a node still to do and be evicted again
+    assert drain.violations.busy_disrupted == drain.jobs_interrupted
+    assert drain.makespan == (20 + 4 * 45) * MIN
+    wait = simulation(world, scenario, traces, 7, WaitIdleStrategy()).run()
+    assert wait.jobs_interrupted == 0
+    assert wait.makespan == (100 * 60 + 4 * 45) * MIN  # the pool is idle at 100:00, then 4 reimages in a row
+
+
+def test_wait_idle_that_never_sees_an_idle_pool_reports_the_horizon(tmp_path: Path) -> None:
+    scenario, world, traces = _one_long_job(tmp_path, remaining_hours=1000)  # beyond the 10-day horizon
+    wait = simulation(world, scenario, traces, 7, WaitIdleStrategy()).run()
+    assert wait.makespan is None and not wait.finished
+    assert wait.to_json()["makespan_at_least_hours"] == 240
+    assert wait.end == 240 * HOUR
+
+
+def test_pool_bound_is_release_ordered_list_scheduling() -> None:
+    # releases 0,0,0,10 on 2 slots of length 5: starts 0,0,5,10 -> ends 5,5,10,15
+    assert pool_bound([0, 0, 10, 0], budget=2, control_plane=0, reimage=5) == 15
+    # the control plane delays every release: starts 3,3,8,10 -> last end 15
+    assert pool_bound([0, 0, 10, 0], budget=2, control_plane=3, reimage=5) == 15
+    # a late job dominates: max release + reimage
+    assert pool_bound([0, 100], budget=1, control_plane=0, reimage=5) == 105
+    bound = lower_bound([PoolStart("p", 1, [0, 0, 0, 0])], control_plane=20 * MIN, reimage=45 * MIN)
+    assert bound.hours == pytest.approx(200 / 60)
