@@ -16,7 +16,11 @@ budget is the pool's ``maxUnavailable`` in nodes. Each node, in name order:
 - readiness, busy or image unknown, or any problem reading the node: the
   pool is *unknown*: nothing new starts in it (fail closed);
 - cordoned, not done, not reimaging: busy -> waits (reported ``busy``);
-  idle -> ``reimage``. It is unavailable already, so no budget is spent.
+  idle and Ready -> ``reimage``. It is unavailable already, so no budget is
+  spent. Idle but NotReady -> waits, cordoned, until it is Ready again: a
+  node that was broken before its reimage would trip ``nodeTimeoutMinutes``
+  and halt the whole pool for a repair that has nothing to do with the new
+  image, so a halt always means "a node reimaged to I did not come back";
   The reimage is a later step than the cordon on purpose: the next run
   re-checks that the cordoned node is still idle, since a pod may have
   landed between the read and the cordon;
@@ -169,7 +173,8 @@ def plan_pool(pool: NodePool, nodes: Sequence[NodeFacts], ctx: PoolContext) -> P
             if not node.cordoned and not node.pending:
                 to_mark.append(node)
         elif node.cordoned:
-            to_reimage.append(node)
+            if node.ready is True:
+                to_reimage.append(node)
         else:
             candidates.append(node)
     if not wave.needs_work and not halted:

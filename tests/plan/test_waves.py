@@ -74,6 +74,16 @@ def test_cordoned_idle_node_is_reimaged_without_spending_budget() -> None:
     assert "2 of 1 unavailable" in b.detail and "1 idle node waits" in b.detail
 
 
+def test_cordoned_not_ready_node_waits_for_ready_before_its_reimage() -> None:
+    """A node broken before its reimage must not trip nodeTimeoutMinutes and halt the pool."""
+    broken = node("broken", cordoned=True, ready=False)
+    waiting = run([broken, node("ok")], max_unavailable=2)
+    assert ("reimage", "broken") not in actions(waiting)
+    assert actions(waiting) == [("cordon", "ok")]  # the rest of the pool keeps moving
+    repaired = run([node("broken", cordoned=True), node("ok")], max_unavailable=2)
+    assert ("reimage", "broken") in actions(repaired)
+
+
 def test_cordoned_busy_node_waits() -> None:
     p = run([node("c", cordoned=True, busy=True)])
     assert p.steps == ()
