@@ -127,6 +127,7 @@ class ControlPlaneState:
 
     version: str  # image tag of all four (the spec fleetc applied last)
     updated: int | None = None  # kube-apiserver updatedReplicas; None: all of them
+    previous: str | None = None  # while kube-apiserver rolls: the version the others still run
 
 
 def pytorch_worker(job: str, namespace: str, index: int, gpus: int, image: str) -> Workload:
@@ -207,7 +208,7 @@ def alpha_train(cluster: Cluster) -> tuple[ControlPlaneState, dict[str, list[Nod
         return ()
 
     return (
-        ControlPlaneState(NEW_K8S, updated=1),
+        ControlPlaneState(NEW_K8S, updated=1, previous=OLD_K8S),
         {h100.name: steady(h100, OLD_IMAGE, busy), system.name: system_pool(system, OLD_IMAGE)},
     )
 
@@ -358,10 +359,12 @@ def control_plane_objects(cluster: Cluster, state: ControlPlaneState) -> list[di
         *[f"--{k}={v}" for k, v in sorted(cluster.control_plane.api_server.extra_args.items())],
     ]
     leader = ["--leader-elect=true"]
+    # Version skew policy: controller-manager and scheduler move only after every apiserver has.
+    others = ControlPlaneState(state.previous or state.version)
     return [
         deployment(source, namespace, "kube-apiserver", replicas, state, apiserver_args, 6443),
-        deployment(source, namespace, "kube-controller-manager", 2, ControlPlaneState(state.version), leader, 10257),
-        deployment(source, namespace, "kube-scheduler", 2, ControlPlaneState(state.version), leader, 10259),
+        deployment(source, namespace, "kube-controller-manager", 2, others, leader, 10257),
+        deployment(source, namespace, "kube-scheduler", 2, others, leader, 10259),
         statefulset(source, namespace, etcd_replicas, cluster.control_plane.etcd.storage_gib),
     ]
 
@@ -479,7 +482,6 @@ def statefulset(source: str, namespace: str, replicas: int, storage_gib: int) ->
                     "spec": {
                         "accessModes": ["ReadWriteOnce"],
                         "resources": {"requests": {"storage": f"{storage_gib}Gi"}},
-                        "storageClassName": "local-nvme",
                     },
                 }
             ],
