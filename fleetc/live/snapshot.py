@@ -19,7 +19,8 @@ from pathlib import Path
 
 from fleetc.live.assemble import Missing, ReadFailure, Source, assemble_region, unknown_region
 from fleetc.live.facts import RegionLive
-from fleetc.live.wire import KubeList, ListError, decode_list, gc_paused
+from fleetc.live.wire import KubeList, ListError, decode_list
+from fleetc.memory import gc_paused
 
 MANAGEMENT_FILE = "management.json"
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -27,7 +28,7 @@ _SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 def read_snapshot(directory: Path, region: str, clusters: Sequence[str], label_prefix: str) -> RegionLive:
     """Facts of ``clusters`` of ``region`` from ``directory``; unreadable parts are unknown."""
-    with gc_paused():  # see wire.gc_paused: the Lists die inside _read, before the GC is back
+    with gc_paused():  # see fleetc.memory: the Lists die inside _read, before the GC is back
         return _read(directory, region, clusters, label_prefix)
 
 

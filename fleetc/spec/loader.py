@@ -8,10 +8,8 @@ ten typos fixes ten typos per run, not one.
 from __future__ import annotations
 
 import difflib
-import gc
 import os
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.alias_generators import to_camel
 
 from fleetc.errors import Diagnostic, FleetcError, Pos, fail
+from fleetc.memory import gc_paused
 from fleetc.spec.anchors import anchor, where
 from fleetc.spec.fleet import FleetSpec
 from fleetc.spec.messages import describe, fields_at, message
@@ -89,28 +88,8 @@ def load_sources(root: Path, files: Iterable[tuple[str, bytes | None, Path]]) ->
 
     Used for the working tree and for git blobs (``fleetc preview``) alike.
     """
-    with _gc_paused():
+    with gc_paused():
         return _load_sources(root, files)
-
-
-@contextmanager
-def _gc_paused() -> Iterator[None]:
-    """Pause the cyclic GC while a fleet loads.
-
-    Loading allocates millions of small objects (nodes, dicts, models) that
-    all stay alive until the end, so every collection the allocations
-    trigger walks a growing heap for nothing: measured 5.6 s of CPU with the
-    GC on versus 1.6 s paused on a 200k-line fleet (bench/validate_large.py).
-    Nothing built here forms reference cycles except a self-referencing YAML
-    alias, which the next collection frees.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _load_sources(root: Path, files: Iterable[tuple[str, bytes | None, Path]]) -> FleetSpec:
