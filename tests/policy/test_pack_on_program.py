@@ -8,12 +8,9 @@ over the graph compiled from the same inputs.
 
 from __future__ import annotations
 
-import asyncio
-import gc
 import importlib.util
 import os
 import sys
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from types import ModuleType
@@ -39,15 +36,6 @@ from fleetc.spec.loader import load_fleet  # noqa: E402
 
 NOW = "2026-11-25T15:00:00Z"
 STACKS = sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in (ROOT / "stacks").glob("Pulumi.*.yaml"))
-
-
-@pytest.fixture(scope="module", autouse=True)
-def close_stray_event_loops() -> Iterator[None]:
-    """The runtime leaves loops on its executor threads; close them (pulumi/pulumi#7663)."""
-    yield
-    for obj in gc.get_objects():
-        if isinstance(obj, asyncio.AbstractEventLoop) and not obj.is_running() and not obj.is_closed():
-            obj.close()
 
 
 @pytest.fixture(scope="module")

@@ -7,13 +7,10 @@ compared with the desired graph the compiler produced from the same inputs.
 
 from __future__ import annotations
 
-import asyncio
-import gc
 import logging
 import os
 import shutil
 import sys
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -44,15 +41,6 @@ COMPONENT_TYPES = {
     Kind.NODE_POOL: "fleetc:index:NodePool",
 }
 PROVIDER_TYPE = "pulumi:providers:kubernetes"
-
-
-@pytest.fixture(scope="session", autouse=True)
-def close_stray_event_loops() -> Iterator[None]:
-    """The runtime leaves loops on its executor threads; close them (pulumi/pulumi#7663)."""
-    yield
-    for obj in gc.get_objects():
-        if isinstance(obj, asyncio.AbstractEventLoop) and not obj.is_running() and not obj.is_closed():
-            obj.close()
 
 
 @pytest.fixture(scope="module")
