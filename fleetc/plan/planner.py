@@ -33,7 +33,7 @@ control plane is not at its target, else ``nodes``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -45,7 +45,7 @@ from fleetc.plan.waves import PoolContext, PoolWave, plan_pool
 from fleetc.plan.windows import as_aware
 from fleetc.plan.wording import plural, shorten, waiting
 from fleetc.spec.fleet import FleetSpec, Targets
-from fleetc.spec.models import ApprovalDoc
+from fleetc.spec.models import ApprovalDoc, NodePool
 from fleetc.versions import Version
 
 ACTION_ORDER = {
@@ -159,13 +159,7 @@ def _plan_known(
     assert cp.apiserver_version is not None and cp.etcd_version is not None  # unknown_reasons checked
     apiserver, etcd = cp.apiserver_version, cp.etcd_version
     pools = {pool.name: pool for pool in ref.cluster.node_pools}
-    members: dict[str, list[NodeFacts]] = {name: [] for name in pools}
-    unlabelled: list[str] = []
-    for node in nodes:
-        if node.pool is None:
-            unlabelled.append(node.name)
-        elif node.pool in members:
-            members[node.pool].append(node)
+    members, unlabelled = _group_by_pool(pools, nodes)
     behind = sum(1 for group in members.values() for n in group if n.image != targets.node_image)
     cp_work = apiserver != targets.kubernetes or etcd != targets.etcd
     needs_upgrade = cp_work or behind > 0
@@ -249,9 +243,23 @@ def _pool_statuses(
 ) -> tuple[PoolStatus, ...]:
     """Pool progress for reports of an unknown cluster (no decisions)."""
     ctx = PoolContext(ref.id, targets.node_image, inputs.now, timedelta(0), may_start=False)
-    members: dict[str, list[NodeFacts]] = {pool.name: [] for pool in ref.cluster.node_pools}
-    for node in nodes:
-        if node.pool in members:
-            members[node.pool].append(node)
     pools = {pool.name: pool for pool in ref.cluster.node_pools}
+    members, _ = _group_by_pool(pools, nodes)
     return tuple(plan_pool(pools[name], members[name], ctx).status for name in sorted(pools))
+
+
+def _group_by_pool(
+    pools: Mapping[str, NodePool], nodes: Sequence[NodeFacts]
+) -> tuple[dict[str, list[NodeFacts]], list[str]]:
+    """Nodes of each spec pool, and the names of nodes with no pool label.
+
+    Nodes labelled with a pool the spec does not have are not fleetc's: left out.
+    """
+    members: dict[str, list[NodeFacts]] = {name: [] for name in pools}
+    unlabelled: list[str] = []
+    for node in nodes:
+        if node.pool is None:
+            unlabelled.append(node.name)
+        elif node.pool in members:
+            members[node.pool].append(node)
+    return members, unlabelled
