@@ -552,6 +552,8 @@ def node_object(ctx: PoolContext, index: int, state: NodeState, name: str) -> di
         labels[f"{prefix}/target-image"] = state.target_image
     if state.pending:
         labels[f"{prefix}/upgrade-pending"] = "true"
+    if state.cordoned:  # every cordon in this snapshot is fleetc's own (its patches label them)
+        labels[f"{prefix}/cordoned-by"] = "fleetc"
     annotations = {
         "node.alpha.kubernetes.io/ttl": "0",
         "volumes.kubernetes.io/controller-managed-attach-detach": "true",

@@ -17,7 +17,7 @@ from fleetc.compile.context import ClusterContext
 from fleetc.compile.control_plane import compile_control_plane
 from fleetc.compile.graph import DesiredGraph, Kind, Node
 from fleetc.compile.node_pools import compile_pools
-from fleetc.plan.model import ClusterPlan, Plan, Reason
+from fleetc.plan.model import ClusterPlan, Phase, Plan, Reason
 from fleetc.spec.anchors import where
 from fleetc.spec.fleet import FleetSpec
 from fleetc.spec.models import Cluster
@@ -107,4 +107,4 @@ def _cluster_nodes(ctx: ClusterContext) -> list[Node]:
 def _unknown_plan(spec: FleetSpec, cluster_id: str, cluster: Cluster) -> ClusterPlan:
     """Fail closed: no plan for a cluster means nothing about it may change."""
     targets = spec.targets(cluster)
-    return ClusterPlan(cluster_id, "unknown", targets.kubernetes, targets.node_image, None, None)
+    return ClusterPlan(cluster_id, Phase.UNKNOWN, targets.kubernetes, targets.node_image, None, None)

@@ -52,17 +52,19 @@ class ClusterContext:
 
     @property
     def nodes_may_move(self) -> bool:
-        """The control plane already runs the target and is ready, by the plan's own account.
+        """The control plane already runs the stage's version and is ready, by the plan's own account.
 
-        Only then may a node (a new one included) run the target node image:
-        a kubelet is never newer than the apiserver (SPEC.md section 3). A
+        Only then may a node (a new one included) run the stage's node image:
+        a kubelet is never newer than the apiserver (SPEC.md section 3). On a
+        long climb the stage is an intermediate one (``fleetc.plan.path``). A
         control-plane upgrade in this very step does not count: its replicas
         are still rolling while this step applies.
         """
         upgrading = any(s.action is Action.UPGRADE_CONTROL_PLANE for s in self.steps)
+        etcd_ready = self.plan.etcd_version == self.targets.etcd or not self.plan.final_stage
         return (
-            self.plan.control_plane_version == self.targets.kubernetes
-            and self.plan.etcd_version == self.targets.etcd
+            self.plan.control_plane_version == self.plan.nodes_kubernetes
+            and etcd_ready
             and not upgrading
             and not self.nodes_waiting
         )

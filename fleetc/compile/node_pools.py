@@ -38,6 +38,7 @@ from fleetc.compile import ids
 from fleetc.compile.context import ClusterContext
 from fleetc.compile.graph import Kind, Node
 from fleetc.compile.objects import canonical_json, k8s_object, keep_live, manifest_node
+from fleetc.conventions import CORDONED_BY_FLEETC, POOL_CONFIG_LABEL, Keys, pool_configmap
 from fleetc.plan.model import Action, Step
 from fleetc.spec.anchors import where
 from fleetc.spec.models import NodePool
@@ -119,20 +120,19 @@ def node_actions(steps: tuple[Step, ...]) -> dict[str, dict[str, Step]]:
 
 
 def _pool_config(ctx: ClusterContext, pool: NodePool) -> dict[str, Any]:
-    targets = ctx.targets
     move = ctx.nodes_may_move
     obj = k8s_object(
         "v1",
         "ConfigMap",
-        f"nodepool-{pool.name}",
+        pool_configmap(pool.name),
         namespace=ctx.namespace,
-        labels={"fleetc.dev/pool": pool.name},
+        labels={POOL_CONFIG_LABEL: pool.name},
         data={
             "instanceType": pool.instance_type,
             "gpus": str(ctx.spec.pool_gpus(ctx.cluster, pool.instance_type)),
             "count": str(pool.count),
-            "image": targets.node_image if move else "",
-            "kubernetes": str(targets.kubernetes) if move else "",
+            "image": ctx.plan.nodes_image if move else "",
+            "kubernetes": str(ctx.plan.nodes_kubernetes) if move else "",
             "failureDomains": canonical_json(pool.failure_domains or ctx.region.spec.failure_domains),
             "labels": canonical_json(pool.labels),
             "taints": canonical_json(_pool_taints(pool)),
@@ -156,23 +156,28 @@ def _pool_taints(pool: NodePool) -> list[dict[str, str]]:
 
 
 def _node_patch(ctx: ClusterContext, pool: NodePool, node: str, step: Step) -> Node:
-    prefix = ctx.label_prefix
+    keys = Keys(ctx.label_prefix)
     labels: dict[str, str] = {}
     annotations = {PATCH_FORCE: "true", PATCH_FIELD_MANAGER: FIELD_MANAGER}
     taints = _pool_taints(pool)
     unschedulable: bool | None
     if step.action is Action.CORDON:
         unschedulable = True
+        labels[keys.cordoned_by] = CORDONED_BY_FLEETC
     elif step.action is Action.REIMAGE:
-        unschedulable = True
-        labels[f"{prefix}/target-image"] = step.image or ctx.targets.node_image
-        annotations[f"{prefix}/reimage-requested-at"] = _utc(ctx.now, step)
+        if step.cordoned_by_others:
+            unschedulable = None  # their cordon: fleetc neither sets nor owns it, so it is never lifted by fleetc
+        else:
+            unschedulable = True
+            labels[keys.cordoned_by] = CORDONED_BY_FLEETC
+        labels[keys.target_image] = step.image or ctx.plan.nodes_image
+        annotations[keys.reimage_requested_at] = _utc(ctx.now, step)
     elif step.action is Action.UNCORDON:
         unschedulable = False  # and every fleetc label, annotation and taint is left out: cleared
     else:  # MARK_PENDING: never touches spec.unschedulable (someone else may have cordoned it)
         unschedulable = None
-        labels[f"{prefix}/upgrade-pending"] = "true"
-        taints.append({"key": f"{prefix}/upgrade-pending", "value": "true", "effect": "PreferNoSchedule"})
+        labels[keys.upgrade_pending] = "true"
+        taints.append({"key": keys.upgrade_pending, "value": "true", "effect": "PreferNoSchedule"})
     return Node(
         id=ids.node_patch(ctx.id, pool.name, node),
         kind=Kind.NODE_PATCH,

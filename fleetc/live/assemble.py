@@ -12,8 +12,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from fleetc.conventions import cluster_id, control_plane_namespace
 from fleetc.live.facts import ClusterLive, ControlPlaneFacts, RegionLive
-from fleetc.live.parse import control_plane_facts, control_plane_namespace, index_management, scan_cluster
+from fleetc.live.parse import control_plane_facts, index_management, scan_cluster
 from fleetc.live.wire import KubeList
 
 
@@ -36,7 +37,7 @@ Source = KubeList | ReadFailure | Missing
 
 def unknown_cluster(region: str, name: str, reasons: Sequence[str]) -> ClusterLive:
     """A cluster whose state could not be read (the convention of :meth:`RegionLive.cluster`)."""
-    return ClusterLive(f"{region}/{name}", exists=False, control_plane=None, nodes=None, problems=tuple(reasons))
+    return ClusterLive(cluster_id(region, name), exists=False, control_plane=None, nodes=None, problems=tuple(reasons))
 
 
 def unknown_region(region: str, clusters: Sequence[str], reasons: Sequence[str]) -> RegionLive:
@@ -71,23 +72,23 @@ def assemble_region(
 def _cluster(
     region: str, name: str, control_plane: ControlPlaneFacts | None, source: Source, label_prefix: str
 ) -> ClusterLive:
-    cluster_id = f"{region}/{name}"
+    cid = cluster_id(region, name)
     if control_plane is None:
         return _without_control_plane(region, name, source, label_prefix)
     problems = [f"control plane: {p}" for p in control_plane.problems]
     if isinstance(source, ReadFailure | Missing):
-        return ClusterLive(cluster_id, True, control_plane, None, (*problems, source.reason))
+        return ClusterLive(cid, True, control_plane, None, (*problems, source.reason))
     scan = scan_cluster(source["items"], label_prefix)
     if scan.problems:
         reasons = [f"{name} List: {p}" for p in scan.problems]
-        return ClusterLive(cluster_id, True, control_plane, None, (*problems, *reasons))
-    return ClusterLive(cluster_id, True, control_plane, scan.nodes, tuple(problems))
+        return ClusterLive(cid, True, control_plane, None, (*problems, *reasons))
+    return ClusterLive(cid, True, control_plane, scan.nodes, tuple(problems))
 
 
 def _without_control_plane(region: str, name: str, source: Source, label_prefix: str) -> ClusterLive:
     """A new cluster, unless something says otherwise (then unknown, never guessed new)."""
     if isinstance(source, Missing):
-        return ClusterLive(f"{region}/{name}", exists=False, control_plane=None, nodes=())
+        return ClusterLive(cluster_id(region, name), exists=False, control_plane=None, nodes=())
     if isinstance(source, ReadFailure):
         return unknown_cluster(region, name, [source.reason])
     scan = scan_cluster(source["items"], label_prefix)
@@ -100,4 +101,4 @@ def _without_control_plane(region: str, name: str, source: Source, label_prefix:
             name,
             [f"{len(scan.nodes)} nodes were read but the management cluster has no control plane in {namespace}"],
         )
-    return ClusterLive(f"{region}/{name}", exists=False, control_plane=None, nodes=())
+    return ClusterLive(cluster_id(region, name), exists=False, control_plane=None, nodes=())

@@ -30,6 +30,12 @@ class NodeFacts:
     target_image: str | None = None  # label <labelPrefix>/target-image (reimage requested)
     reimage_requested_at: datetime | None = None  # annotation <labelPrefix>/reimage-requested-at
     problems: tuple[str, ...] = ()
+    fleetc_cordon: bool = False  # cordoned, and labelled <labelPrefix>/cordoned-by: fleetc (fleetc's own cordon)
+
+    @property
+    def cordoned_by_others(self) -> bool:
+        """Cordoned by someone else (a person, another tool): not fleetc's to uncordon."""
+        return self.cordoned and not self.fleetc_cordon
 
 
 @dataclass(frozen=True)

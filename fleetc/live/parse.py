@@ -11,30 +11,36 @@ node missing from the count could hide an unavailable one.
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+from fleetc.conventions import (
+    APISERVER,
+    CORDONED_BY_FLEETC,
+    ETCD,
+    MIRROR_POD_ANNOTATION,
+    ZONE_LABEL,
+    Keys,
+)
+from fleetc.conventions import control_plane_namespace as control_plane_namespace  # re-exported for readers
 from fleetc.live.facts import ControlPlaneFacts, NodeFacts
-from fleetc.versions import Version
+from fleetc.versions import Version, image_version
 
-ZONE_LABEL = "topology.kubernetes.io/zone"
-MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
+# Times read from clusters outside this range are unknown: arithmetic on them
+# (timeouts, soaks) must never overflow, and no real annotation is that old or new.
+MIN_YEAR, MAX_YEAR = 1970, 9000
 FINISHED_PHASES = frozenset({"Succeeded", "Failed"})
-# Owners that make a pod node infrastructure rather than a workload: DaemonSet
-# pods run on every node anyway, and static pods' mirrors are owned by the Node.
-INFRA_OWNERS = frozenset({"DaemonSet", "Node"})
-
-# A version tag: 1.30.6, v1.30.6, 3.5.16-0, v1.30.6+k3s1. Not 1.30 or 1.30.6.1.
-_TAG_VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:[-+][0-9A-Za-z.+_-]*)?$")
-
-
-def control_plane_namespace(cluster: str) -> str:
-    """Namespace of a hosted control plane in the management cluster (SPEC section 4)."""
-    return f"cp-{cluster}"
+# SPEC.md section 3 exempts DaemonSet pods from "busy" whatever they carry: they
+# run on every node anyway. Static pods (their mirrors carry the mirror
+# annotation, and are owned by the Node) are node infrastructure too, unless
+# they carry do-not-disrupt: then they keep their node busy like any workload.
+DAEMONSET = "DaemonSet"
+NODE_OWNER = "Node"
+# Kinds a customer cluster's List may hold (`kubectl get nodes,pods -A -o json`).
+CLUSTER_KINDS = frozenset({"Node", "Pod"})
 
 
 # --- items ------------------------------------------------------------------
@@ -97,50 +103,41 @@ def _count(obj: Mapping[str, Any], *path: str) -> int | None:
     return value
 
 
-def tag_version(image: object) -> Version | None:
-    """The version in an image's tag: ``registry.k8s.io/etcd:3.5.16-0`` -> 3.5.16.
-
-    A registry port (``host:5000/img``) is not a tag, and a digest is ignored.
-    """
-    if not isinstance(image, str):
-        return None
-    reference = image.split("@", 1)[0]
-    last = reference.rsplit("/", 1)[-1]
-    if ":" not in last:
-        return None
-    match = _TAG_VERSION.match(last.rsplit(":", 1)[1])
-    return Version(int(match[1]), int(match[2]), int(match[3])) if match else None
-
-
-def lenient_version(text: object) -> Version | None:
-    """A reported version such as a kubelet's ``v1.30.6`` or ``v1.30.6+k3s1``."""
-    if not isinstance(text, str):
-        return None
-    match = _TAG_VERSION.match(text.strip())
-    return Version(int(match[1]), int(match[2]), int(match[3])) if match else None
-
-
 # --- control plane ----------------------------------------------------------
+
+
+# Kinds a management cluster's List may hold (SPEC.md sections 4, 6.1, 6.4).
+MANAGEMENT_KINDS = frozenset({"Deployment", "StatefulSet", "TenantControlPlane", "DataStore", "ConfigMap"})
 
 
 @dataclass(frozen=True)
 class ManagementIndex:
-    """Deployments and StatefulSets of a management cluster by (kind, namespace, name)."""
+    """The objects of a management cluster's List by (kind, namespace, name)."""
 
     objects: Mapping[tuple[str, str, str], Mapping[str, Any]]
     problems: tuple[str, ...] = ()
 
 
 def index_management(items: Iterable[object]) -> ManagementIndex:
-    """Index a management List once, for many :func:`control_plane_facts` calls."""
+    """Index a management List once, for many :func:`control_plane_facts` calls.
+
+    An item of a kind a management List never holds (a Node, a Pod: a
+    customer cluster's List saved under the wrong name) is a list-level
+    problem: the List is not what it claims to be, so nothing in it is trusted.
+    """
     objects: dict[tuple[str, str, str], Mapping[str, Any]] = {}
     problems: list[str] = []
     for position, raw in enumerate(items):
         item = identify(position, raw)
         if isinstance(item, str):
             problems.append(item)
-        elif item.kind in ("Deployment", "StatefulSet"):
+        elif item.kind in MANAGEMENT_KINDS:
             objects[(item.kind, item.namespace, item.name)] = item.obj
+        else:
+            problems.append(
+                f"item {position} is a {item.kind}, which a management cluster's List does not hold "
+                "(is this a customer cluster's file?)"
+            )
     return ManagementIndex(objects, tuple(problems))
 
 
@@ -156,8 +153,8 @@ def control_plane_facts(
     """
     index = management_items if isinstance(management_items, ManagementIndex) else index_management(management_items)
     namespace = control_plane_namespace(cluster_name)
-    deployment = index.objects.get(("Deployment", namespace, "kube-apiserver"))
-    statefulset = index.objects.get(("StatefulSet", namespace, "etcd"))
+    deployment = index.objects.get(("Deployment", namespace, APISERVER))
+    statefulset = index.objects.get(("StatefulSet", namespace, ETCD))
     problems = list(index.problems)
     if deployment is None and statefulset is None:
         if not problems:
@@ -185,16 +182,26 @@ def control_plane_facts(
     )
 
 
-def _image_version(obj: Mapping[str, Any], container_name: str, where: str, problems: list[str]) -> Version | None:
-    """Version from the image of the container named ``container_name`` (else the first container)."""
+def _image_version(
+    obj: Mapping[str, Any], container_name: str, where: str, problems: list[str], *, revision: bool = False
+) -> Version | None:
+    """Version from the image of the container named ``container_name``.
+
+    Only that container counts: a sidecar listed first (a log shipper, a
+    proxy) carries its own version, and taking it would read a downgrade or
+    an upgrade that never happened. No container of that name: unknown.
+    """
     containers = _field(obj, "spec", "template", "spec", "containers")
     if not isinstance(containers, list) or not containers:
         problems.append(f"{where}: no containers in spec.template, so its version is unknown")
         return None
     named = [c for c in containers if isinstance(c, dict) and c.get("name") == container_name]
-    container = named[0] if named else containers[0]
-    image = container.get("image") if isinstance(container, dict) else None
-    version = tag_version(image)
+    if len(named) != 1:
+        what = "no container" if not named else f"{len(named)} containers"
+        problems.append(f"{where}: {what} named {container_name} in spec.template, so its version is unknown")
+        return None
+    image = named[0].get("image")
+    version = image_version(image, revision=revision)
     if version is None:
         problems.append(f"{where}: image {image!r} has no x.y.z version tag, so its version is unknown")
     return version
@@ -236,7 +243,7 @@ def _apiserver(
     deployment: Mapping[str, Any], namespace: str, problems: list[str]
 ) -> tuple[Version | None, bool | None, int | None]:
     where = f"{namespace}/kube-apiserver"
-    version = _image_version(deployment, "kube-apiserver", where, problems)
+    version = _image_version(deployment, APISERVER, where, problems)
     replicas = _desired_replicas(deployment, where, problems)
     counts = _counts(deployment, where, ("updatedReplicas", "readyReplicas", "availableReplicas"), problems)
     if replicas is None or counts is None:
@@ -253,7 +260,7 @@ def _apiserver(
 
 def _etcd(statefulset: Mapping[str, Any], namespace: str, problems: list[str]) -> tuple[Version | None, bool | None]:
     where = f"{namespace}/etcd"
-    version = _image_version(statefulset, "etcd", where, problems)
+    version = _image_version(statefulset, ETCD, where, problems, revision=True)
     replicas = _desired_replicas(statefulset, where, problems)
     counts = _counts(statefulset, where, ("updatedReplicas", "readyReplicas"), problems)
     if replicas is None or counts is None:
@@ -297,12 +304,22 @@ def node_facts(cluster_items: Iterable[object], label_prefix: str) -> tuple[Node
 
 
 def scan_cluster(cluster_items: Iterable[object], label_prefix: str) -> ClusterScan:
-    """Facts of every node, plus list-level problems. One pass over the items, then one over the nodes."""
+    """Facts of every node, plus list-level problems. One pass over the items, then one over the nodes.
+
+    A List that says nothing about pods cannot say a node is idle: nodes with
+    no pod at all listed (not even the DaemonSet pods every real node runs)
+    means the pods were not listed (``kubectl get nodes`` instead of
+    ``kubectl get nodes,pods -A``), and reading every node as idle would let
+    fleetc cordon nodes running jobs. That is a list-level problem.
+    """
     problems: list[str] = []
     nodes: dict[str, Mapping[str, Any]] = {}
-    workload = _Workload(f"{label_prefix}/do-not-disrupt")
+    keys = Keys(label_prefix)
+    workload = _Workload(keys.do_not_disrupt)
+    pods_listed = 0
     for position, raw in enumerate(cluster_items):
         if isinstance(raw, dict) and raw.get("kind") == "Pod":
+            pods_listed += 1
             problem = workload.add(position, raw)  # the hot path: 25 pods per node
             if problem:
                 problems.append(problem)
@@ -314,7 +331,17 @@ def scan_cluster(cluster_items: Iterable[object], label_prefix: str) -> ClusterS
             if item.name in nodes:
                 problems.append(f"node {item.name} appears twice")
             nodes[item.name] = item.obj
-    facts = tuple(_node(name, nodes[name], label_prefix, workload) for name in sorted(nodes))
+        else:
+            problems.append(
+                f"item {position} is a {item.kind}, which a customer cluster's List does not hold "
+                "(write what `kubectl get nodes,pods -A -o json` prints)"
+            )
+    if nodes and not pods_listed:
+        problems.append(
+            f"{len(nodes)} nodes but no pod is listed, so whether a node runs a job is unknown "
+            "(write what `kubectl get nodes,pods -A -o json` prints, DaemonSet pods included)"
+        )
+    facts = tuple(_node(name, nodes[name], keys, workload) for name in sorted(nodes))
     return ClusterScan(facts, tuple(problems))
 
 
@@ -334,7 +361,9 @@ class _Workload:
 
         Written out by hand rather than with :func:`identify` and ``_field``:
         this runs once per pod (100,000 in a big cluster) and the generic
-        helpers doubled the time of a whole scan.
+        helpers doubled the time of a whole scan. Every value is type-checked
+        before it is hashed or compared: the List is untrusted input, and a
+        list where a string belongs must be a problem, never a crash.
         """
         meta = pod.get("metadata")
         name = meta.get("name") if isinstance(meta, dict) else None
@@ -353,7 +382,10 @@ class _Workload:
             return None  # not scheduled: keeps no node busy
         if not isinstance(node, str):
             return f"{where}: spec.nodeName is not a string"
-        if status.get("phase") in FINISHED_PHASES:
+        phase = status.get("phase")
+        if phase is not None and not isinstance(phase, str):
+            return f"{where}: status.phase is not a string, so whether it keeps node {node} busy is unknown"
+        if phase in FINISHED_PHASES:
             return None
         annotations = meta.get("annotations")
         annotations = _EMPTY if annotations is None else annotations
@@ -361,13 +393,19 @@ class _Workload:
         owners = () if owners is None else owners
         if not isinstance(annotations, dict) or not isinstance(owners, list | tuple):
             return f"{where}: metadata.annotations or ownerReferences malformed, so node {node} busy is unknown"
-        if MIRROR_ANNOTATION in annotations:
-            return None
+        owner_kinds = set()
         for owner in owners:
-            if isinstance(owner, dict) and owner.get("kind") in INFRA_OWNERS:
-                return None
+            kind = owner.get("kind") if isinstance(owner, dict) else None
+            if not isinstance(kind, str):
+                return f"{where}: an ownerReference has no kind, so whether it keeps node {node} busy is unknown"
+            owner_kinds.add(kind)
+        if DAEMONSET in owner_kinds:
+            return None
+        protected = _is_true(annotations.get(self.do_not_disrupt)) if annotations else False
+        if not protected and (MIRROR_POD_ANNOTATION in annotations or NODE_OWNER in owner_kinds):
+            return None  # a static pod: node infrastructure
         self.pods[node].append(f"{namespace}/{name}")
-        if annotations and _is_true(annotations.get(self.do_not_disrupt)):
+        if protected:
             self.protected.add(node)
         return None
 
@@ -376,7 +414,7 @@ def _is_true(value: object) -> bool:
     return isinstance(value, str) and value.strip().lower() == "true"
 
 
-def _node(name: str, node: Mapping[str, Any], prefix: str, workload: _Workload) -> NodeFacts:
+def _node(name: str, node: Mapping[str, Any], keys: Keys, workload: _Workload) -> NodeFacts:
     problems: list[str] = []
     labels = _mapping(node, "metadata", "labels")
     annotations = _mapping(node, "metadata", "annotations")
@@ -387,32 +425,35 @@ def _node(name: str, node: Mapping[str, Any], prefix: str, workload: _Workload) 
         problems.append("metadata.annotations is not an object: do-not-disrupt unknown")
 
     kubelet_text = _field(node, "status", "nodeInfo", "kubeletVersion")
-    kubelet = lenient_version(kubelet_text)
+    kubelet = Version.reported(kubelet_text)
     if kubelet is None:
         problems.append(f"kubelet version {kubelet_text!r} is not x.y.z, so it is unknown")
 
     pods = sorted(workload.pods.get(name, ()))
-    dnd_annotation = f"{prefix}/do-not-disrupt"
-    protected = name in workload.protected or (annotations is not None and _is_true(annotations.get(dnd_annotation)))
+    protected = name in workload.protected or (
+        annotations is not None and _is_true(annotations.get(keys.do_not_disrupt))
+    )
     busy: bool | None = bool(pods) or protected
     if annotations is None and not busy:
         busy = None
-    reasons = [*pods, f"annotation {dnd_annotation}"] if protected else pods
+    reasons = [*pods, f"annotation {keys.do_not_disrupt}"] if protected else pods
+    cordoned = _field(node, "spec", "unschedulable") is True
 
     return NodeFacts(
         name=name,
-        pool=_label(labels, f"{prefix}/pool"),
+        pool=_label(labels, keys.pool),
         zone=_label(labels, ZONE_LABEL),
         kubelet=kubelet,
-        image=_label(labels, f"{prefix}/node-image"),
+        image=_label(labels, keys.node_image),
         ready=_ready(node, problems),
-        cordoned=_field(node, "spec", "unschedulable") is True,
+        cordoned=cordoned,
         busy=busy,
         busy_reasons=tuple(reasons),
-        pending=labels.get(f"{prefix}/upgrade-pending") == "true",
-        target_image=_label(labels, f"{prefix}/target-image"),
-        reimage_requested_at=_timestamp(annotations or {}, f"{prefix}/reimage-requested-at", problems),
+        pending=labels.get(keys.upgrade_pending) == "true",
+        target_image=_label(labels, keys.target_image),
+        reimage_requested_at=_timestamp(annotations or {}, keys.reimage_requested_at, problems),
         problems=tuple(problems),
+        fleetc_cordon=cordoned and labels.get(keys.cordoned_by) == CORDONED_BY_FLEETC,
     )
 
 
@@ -451,5 +492,12 @@ def _timestamp(annotations: Mapping[str, Any], key: str, problems: list[str]) ->
         instant = None
     if instant is None or instant.tzinfo is None:
         problems.append(f"annotation {key} {text!r} is not an ISO 8601 time with a timezone, e.g. 2024-11-02T03:00:00Z")
+        return None
+    try:
+        year = instant.astimezone(UTC).year
+    except OverflowError:
+        year = 0
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        problems.append(f"annotation {key} {text!r} is not a time between {MIN_YEAR} and {MAX_YEAR}, so it is unknown")
         return None
     return instant

@@ -155,10 +155,12 @@ def check_list(decoded: object, *, what: str) -> KubeList:
     kind = decoded.get("kind")
     if not isinstance(kind, str) or not kind.endswith("List"):
         raise ListError(f"{what} is not a kubectl List (kind is {kind!r}); write what `kubectl get ... -o json` prints")
-    items = decoded.get("items")
-    if items is None:
-        decoded["items"] = []
-    elif not isinstance(items, list):
+    if "items" not in decoded or decoded["items"] is None:
+        # kubectl and the API always print "items": [] for an empty List; a List
+        # without items says nothing, and must not read as "no nodes, no pods".
+        raise ListError(f"{what} is not a kubectl List: it has no items array (an empty List has \"items\": [])")
+    items = decoded["items"]
+    if not isinstance(items, list):
         raise ListError(f"{what} is not a kubectl List: items is {_json_type(items)}, not an array")
     return decoded
 

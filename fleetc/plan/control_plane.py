@@ -1,24 +1,26 @@
-"""The control plane's next version: one minor per step, etcd with it.
+"""The control plane's next version: one minor per step, etcd with it, one minor per step too.
 
-The hosted control plane (kube-apiserver and etcd in ``cp-<cluster>``)
-always moves first (SPEC.md section 3). From live apiserver version V to
-target K:
+The hosted control plane always moves first (SPEC.md section 3), towards
+the version of the current stage of the cluster's path (``path.py``): the
+target K, or an intermediate minor when the nodes must move first. From live
+apiserver V and etcd E:
 
-- V == K and live etcd == target etcd: nothing to do;
-- V < K: the next version is K when it is at most one minor ahead, else the
-  intermediate minor V.minor+1 -- the highest patch of that minor the fleet
-  names anywhere (a channel or a pin), else ``x.(minor+1).0``. Every step
-  carries the target etcd version. V == K with another etcd is a step too
-  (to K, for etcd alone): the compiler must never move etcd without a step,
-  or gates would not apply to it;
-- V > K, or live etcd newer than its target: halted, fleetc does not
-  downgrade; crossing a major version is not automated either;
+- V > K, or E newer than its target: halted, fleetc does not downgrade;
+  crossing a major version is not automated either;
 - a step only starts from a fully rolled-out control plane (every apiserver
   and etcd replica updated and ready): while it rolls, ``control_plane_version``
   stays V, so nothing ever jumps ahead of what is running;
+- V below the stage's version: the next version is one minor up, at the
+  highest patch of that minor the fleet names (a channel or a pin), else
+  ``x.(minor+1).0``, or the stage's version when that is at most one minor
+  away. etcd moves in the same step, also by at most one minor (3.3 -> 3.4
+  -> 3.5, like Kubernetes: etcd does not support skipping a minor);
+- V at K with E below its target: a step to K for etcd alone (the compiler
+  never moves etcd without a step, or the gates would not apply to it);
 - before moving to a new minor, every kubelet of the cluster (whatever its
   pool) must stay no newer than the new apiserver minor and at most 3 minors
   older; a kubelet outside that, or unreadable, stops the step for a person.
+  The path is planned so this holds; the check stays as the last guard.
 """
 
 from __future__ import annotations
@@ -28,11 +30,10 @@ from dataclasses import dataclass, field
 
 from fleetc.live.facts import ControlPlaneFacts, NodeFacts
 from fleetc.plan.model import Action, Blocked, Reason, Step
+from fleetc.plan.path import MAX_KUBELET_SKEW, minor_version
 from fleetc.plan.wording import plural, shorten
 from fleetc.spec.fleet import FleetSpec, Targets
 from fleetc.versions import Version
-
-MAX_KUBELET_SKEW = 3
 
 
 @dataclass
@@ -44,26 +45,35 @@ class ControlPlaneDecision:
     step: Step | None = None
     blocked: list[Blocked] = field(default_factory=list)
     waiting: str | None = None  # set while the control plane rolls
-    at_target: bool = False  # at K, etcd at target and ready: nodes may move
+    at_stage: bool = False  # at the stage's version (and, in the final stage, etcd at target) and ready
 
 
-def fleet_versions(spec: FleetSpec) -> list[Version]:
-    """Every kubernetes version the fleet names (channels and pins), sorted:
-    where intermediate minors are taken from."""
-    found = {Version.parse(c.kubernetes) for c in spec.fleet.spec.channels.values()}
+@dataclass(frozen=True)
+class KnownVersions:
+    """Every version the fleet names (channels and pins): where intermediate patches are taken from."""
+
+    kubernetes: tuple[Version, ...]
+    etcd: tuple[Version, ...]
+
+
+def fleet_versions(spec: FleetSpec) -> KnownVersions:
+    kubernetes = {Version.parse(c.kubernetes) for c in spec.fleet.spec.channels.values()}
+    etcd = {Version.parse(c.etcd) for c in spec.fleet.spec.channels.values()}
     for _, cluster in spec.clusters():
         if cluster.versions.kubernetes:
-            found.add(Version.parse(cluster.versions.kubernetes))
-    return sorted(found)
+            kubernetes.add(Version.parse(cluster.versions.kubernetes))
+        if cluster.versions.etcd:
+            etcd.add(Version.parse(cluster.versions.etcd))
+    return KnownVersions(tuple(sorted(kubernetes)), tuple(sorted(etcd)))
 
 
 def next_version(live: Version, target: Version, known: Iterable[Version]) -> Version:
-    """The version one step from ``live`` towards ``target`` (same major, live < target)."""
-    if live.minor + 1 >= target.minor:
+    """One step from ``live`` towards ``target``: ``target`` if at most one minor away, else one minor up."""
+    if live >= target:
+        return live
+    if live.major != target.major or live.minor + 1 >= target.minor:
         return target
-    minor = live.minor + 1
-    same_minor = [v for v in known if v.major == live.major and v.minor == minor]
-    return max(same_minor) if same_minor else Version(live.major, minor, 0)
+    return minor_version((live.major, live.minor + 1), known)
 
 
 def kubelet_skew(nodes: Sequence[NodeFacts], apiserver: Version) -> tuple[list[str], list[str]]:
@@ -89,6 +99,32 @@ def rolling_detail(cp: ControlPlaneFacts) -> str:
     return f"control plane is rolling ({' and '.join(parts)} not all replicas updated and ready)"
 
 
+def downgrade_block(cluster_id: str, apiserver: Version, etcd: Version, targets: Targets) -> Blocked | None:
+    """A live version newer than the target, or a major apart: fleetc does not go there."""
+    target = targets.kubernetes
+    if apiserver > target or etcd > targets.etcd:
+        what = f"apiserver {apiserver} -> {target}" if apiserver > target else f"etcd {etcd} -> {targets.etcd}"
+        return Blocked(
+            cluster_id,
+            Reason.HALTED,
+            f"live {what} would be a downgrade; fleetc does not downgrade: "
+            "fix the target in the fleet or the control plane by hand",
+        )
+    if apiserver.major != target.major:
+        return Blocked(
+            cluster_id,
+            Reason.HALTED,
+            f"apiserver {apiserver} -> {target} crosses a major version; fleetc does not automate that",
+        )
+    if etcd.major != targets.etcd.major:
+        return Blocked(
+            cluster_id,
+            Reason.HALTED,
+            f"etcd {etcd} -> {targets.etcd} crosses a major version; fleetc does not automate that",
+        )
+    return None
+
+
 def decide(
     cluster_id: str,
     cp: ControlPlaneFacts,
@@ -96,38 +132,21 @@ def decide(
     etcd: Version,
     nodes: Sequence[NodeFacts],
     targets: Targets,
-    known: Sequence[Version],
+    stage: Version,
+    final: bool,
+    known: KnownVersions,
     allow_new: bool,
 ) -> ControlPlaneDecision:
-    """Decide the control plane of one known cluster.
+    """Decide the control plane of one known cluster, in the stage whose control-plane version is ``stage``.
 
     ``allow_new`` is False when a gate is closed: the step is then withheld
     (the gate's Blocked says why) and the control plane stays where it is.
+    The caller has ruled out downgrades (:func:`downgrade_block`).
     """
     decision = ControlPlaneDecision(version=apiserver, etcd=etcd)
-    target = targets.kubernetes
-    if apiserver > target or etcd > targets.etcd:
-        what = f"apiserver {apiserver} -> {target}" if apiserver > target else f"etcd {etcd} -> {targets.etcd}"
-        decision.blocked.append(
-            Blocked(
-                cluster_id,
-                Reason.HALTED,
-                f"live {what} would be a downgrade; fleetc does not downgrade: "
-                "fix the target in the fleet or the control plane by hand",
-            )
-        )
-        return decision
-    if apiserver.major != target.major:
-        decision.blocked.append(
-            Blocked(
-                cluster_id,
-                Reason.HALTED,
-                f"apiserver {apiserver} -> {target} crosses a major version; fleetc does not automate that",
-            )
-        )
-        return decision
     ready = cp.ready
-    needs_work = apiserver != target or etcd != targets.etcd
+    climbs = apiserver < stage
+    etcd_moves = etcd < targets.etcd and (climbs or final)
     if ready is False:
         decision.waiting = rolling_detail(cp)
         return decision
@@ -141,10 +160,11 @@ def decide(
             )
         )
         return decision
-    if not needs_work:
-        decision.at_target = True
+    if not climbs and not etcd_moves:
+        decision.at_stage = True
         return decision
-    step_to = next_version(apiserver, target, known)
+    step_to = next_version(apiserver, stage, known.kubernetes)
+    etcd_to = next_version(etcd, targets.etcd, known.etcd) if etcd_moves else etcd
     if not step_to.same_minor(apiserver):
         bad, unknown = kubelet_skew(nodes, step_to)
         if bad:
@@ -172,14 +192,18 @@ def decide(
             return decision
     if not allow_new:
         return decision
-    hop = "" if step_to == target else f", one minor towards {target}"
+    hops = []
+    if step_to != targets.kubernetes:
+        hops.append(f"one minor towards {targets.kubernetes}")
+    if etcd_to != targets.etcd:
+        hops.append(f"etcd one minor towards {targets.etcd}")
     decision.step = Step(
         cluster_id,
         Action.UPGRADE_CONTROL_PLANE,
         str(step_to),
-        etcd=str(targets.etcd),
-        detail=f"{apiserver} -> {step_to} (etcd {etcd} -> {targets.etcd}){hop}",
+        etcd=str(etcd_to),
+        detail=f"{apiserver} -> {step_to} (etcd {etcd} -> {etcd_to})" + (f", {', '.join(hops)}" if hops else ""),
     )
     decision.version = step_to
-    decision.etcd = targets.etcd
+    decision.etcd = etcd_to
     return decision

@@ -26,9 +26,10 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from fleetc.conventions import cluster_id
 from fleetc.plan.model import Blocked, Reason
 from fleetc.plan.windows import describe, is_open, next_opening
-from fleetc.spec.fleet import FleetSpec, Targets
+from fleetc.spec.fleet import ApprovalPolicy, FleetSpec, Targets
 from fleetc.spec.models import ApprovalDoc, Cluster
 from fleetc.versions import Version
 
@@ -42,7 +43,7 @@ class ClusterRef:
 
     @property
     def id(self) -> str:
-        return f"{self.region}/{self.cluster.name}"
+        return cluster_id(self.region, self.cluster.name)
 
 
 def index_approvals(approvals: Iterable[ApprovalDoc]) -> dict[str, list[ApprovalDoc]]:
@@ -54,16 +55,30 @@ def index_approvals(approvals: Iterable[ApprovalDoc]) -> dict[str, list[Approval
     return {cid: sorted(found, key=lambda a: (a.name, a.spec.kubernetes)) for cid, found in by_cluster.items()}
 
 
-def approval_flaws(approval: ApprovalDoc, targets: Targets, approvers: Sequence[str], now: datetime) -> list[str]:
-    """Why ``approval`` does not count for ``targets``; empty: it counts."""
+def approval_flaws(
+    approval: ApprovalDoc,
+    targets: Targets,
+    approvers: Sequence[str],
+    now: datetime,
+    uncommitted: Sequence[str] = (),
+) -> list[str]:
+    """Why ``approval`` does not count for ``targets``; empty: it counts.
+
+    ``approvers`` are the tenant's approvers as committed; ``uncommitted``
+    those the working tree adds, named in the message so the fix is clear.
+    """
     flaws: list[str] = []
     if Version.parse(approval.spec.kubernetes) != targets.kubernetes:
         flaws.append(f"names kubernetes {approval.spec.kubernetes}, not {targets.kubernetes}")
     image = approval.spec.node_image
     if image is not None and image != targets.node_image:
         flaws.append(f"names node image {image}, not {targets.node_image}")
-    if approval.spec.approved_by not in approvers:
-        flaws.append(f"approver {approval.spec.approved_by} is not one of the tenant's approvers")
+    by = approval.spec.approved_by
+    if by not in approvers:
+        if by in uncommitted:
+            flaws.append(f"approver {by} is one of the tenant's approvers only in uncommitted changes: commit them")
+        else:
+            flaws.append(f"approver {by} is not one of the tenant's approvers")
     expires = approval.spec.expires_at
     if expires <= now:
         flaws.append(f"expired at {expires.astimezone(UTC).isoformat().replace('+00:00', 'Z')}")
@@ -71,29 +86,46 @@ def approval_flaws(approval: ApprovalDoc, targets: Targets, approvers: Sequence[
 
 
 def approval_block(
-    spec: FleetSpec, ref: ClusterRef, targets: Targets, approvals: Sequence[ApprovalDoc], now: datetime
+    spec: FleetSpec,
+    policy: ApprovalPolicy,
+    ref: ClusterRef,
+    targets: Targets,
+    approvals: Sequence[ApprovalDoc],
+    now: datetime,
 ) -> Blocked | None:
-    """None when a valid approval exists or none is needed, else what to do."""
+    """None when a valid approval exists or none is needed, else what to do.
+
+    Approval is needed when the cluster says ``approval: required`` in the
+    working tree *or* at the committed revision (``policy``): an uncommitted
+    switch to ``automatic`` must not unlock anything. Approvers count only
+    as committed.
+    """
     cluster = ref.cluster
-    if cluster.upgrade.approval != "required":
+    if cluster.upgrade.approval != "required" and ref.id not in policy.required:
         return None
+    approvers = policy.approvers.get(cluster.tenant, ())
     tenant = spec.tenants.get(cluster.tenant)
-    approvers = tenant.spec.approvers if tenant is not None else []
+    listed = tenant.spec.approvers if tenant is not None else []
+    uncommitted = [a for a in listed if a not in approvers]
     rejected: list[str] = []
     for approval in approvals:
-        flaws = approval_flaws(approval, targets, approvers, now)
+        flaws = approval_flaws(approval, targets, approvers, now, uncommitted)
         if not flaws:
             return None
         rejected.append(f"approval {approval.name} {', '.join(flaws)}")
     command = f"fleetc approve {ref.id} --kubernetes {targets.kubernetes} --node-image {targets.node_image} --by EMAIL"
     if approvers:
         who = f"EMAIL one of tenant {cluster.tenant}'s approvers: {', '.join(approvers)}"
+    elif uncommitted:
+        who = f"tenant {cluster.tenant}'s approvers are not committed yet: commit the Tenant first"
     else:
         who = f"tenant {cluster.tenant} lists no approvers yet: add one to its spec.approvers first"
     detail = (
         f"upgrade to kubernetes {targets.kubernetes} and node image {targets.node_image} needs an approval: "
         f"run `{command}` ({who}) and commit the file"
     )
+    if cluster.upgrade.approval != "required":
+        detail += " (approval: required as committed; an uncommitted switch to automatic does not count)"
     if rejected:
         detail += "; not counted: " + "; ".join(rejected)
     return Blocked(ref.id, Reason.APPROVAL_REQUIRED, detail)
@@ -124,12 +156,17 @@ def window_block(ref: ClusterRef, now: datetime) -> Blocked | None:
 
 
 def gate_blocks(
-    spec: FleetSpec, ref: ClusterRef, targets: Targets, approvals: Sequence[ApprovalDoc], now: datetime
+    spec: FleetSpec,
+    policy: ApprovalPolicy,
+    ref: ClusterRef,
+    targets: Targets,
+    approvals: Sequence[ApprovalDoc],
+    now: datetime,
 ) -> list[Blocked]:
     """Every closed gate of a cluster that needs an upgrade; empty: go."""
     found = [
         pause_block(spec, ref),
-        approval_block(spec, ref, targets, approvals, now),
+        approval_block(spec, policy, ref, targets, approvals, now),
         window_block(ref, now),
     ]
     return [block for block in found if block is not None]

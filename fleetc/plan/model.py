@@ -16,22 +16,105 @@ from fleetc.versions import Version
 
 
 class Action(StrEnum):
+    """What a step does (SPEC.md section 5). Order, wording and gating live in ``ACTIONS``."""
+
     UPGRADE_CONTROL_PLANE = "upgrade-control-plane"
+    MARK_PENDING = "mark-pending"
     CORDON = "cordon"
     REIMAGE = "reimage"
     UNCORDON = "uncordon"
-    MARK_PENDING = "mark-pending"
+
+    @property
+    def rank(self) -> int:
+        """Position in a plan's step order (within a cluster)."""
+        return ACTIONS[self].rank
+
+    @property
+    def disrupts(self) -> bool:
+        """A new disruption: withheld by every closed gate. ``uncordon`` restores capacity and never is."""
+        return ACTIONS[self].disrupts
+
+    @property
+    def wording(self) -> str:
+        return ACTIONS[self].wording
 
 
 class Reason(StrEnum):
+    """Why something waits (SPEC.md section 5). Order, wording and weight live in ``REASONS``."""
+
     APPROVAL_REQUIRED = "approval-required"
     OUTSIDE_WINDOW = "outside-window"
     CONTROL_PLANE_NOT_READY = "control-plane-not-ready"
     MAX_UNAVAILABLE = "max-unavailable"
     BUSY = "busy"
+    NODE_NOT_READY = "node-not-ready"
     UNKNOWN_STATE = "unknown-state"
     PAUSED = "paused"
     HALTED = "halted"
+
+    @property
+    def rank(self) -> int:
+        """Position in reports: what needs a person first, what merely takes time last."""
+        return REASONS[self].rank
+
+    @property
+    def needs_person(self) -> bool:
+        """Cleared by a person or the clock (a gate, a halt, an unknown), not by work finishing."""
+        return REASONS[self].needs_person
+
+    @property
+    def wording(self) -> str:
+        return REASONS[self].wording
+
+
+class Phase(StrEnum):
+    """Where a cluster's rollout stands (``ClusterPlan.phase``)."""
+
+    UP_TO_DATE = "up-to-date"
+    NEW = "new"
+    CONTROL_PLANE = "control-plane"
+    NODES = "nodes"
+    BLOCKED = "blocked"
+    UNKNOWN = "unknown"
+
+    @property
+    def rank(self) -> int:
+        return list(Phase).index(self)
+
+
+@dataclass(frozen=True)
+class ActionInfo:
+    rank: int
+    disrupts: bool
+    wording: str
+
+
+@dataclass(frozen=True)
+class ReasonInfo:
+    rank: int
+    needs_person: bool
+    wording: str
+
+
+ACTIONS: dict[Action, ActionInfo] = {
+    Action.UPGRADE_CONTROL_PLANE: ActionInfo(0, True, "upgrade the control plane"),
+    Action.MARK_PENDING: ActionInfo(1, True, "mark busy nodes pending"),
+    Action.CORDON: ActionInfo(2, True, "cordon idle nodes"),
+    Action.REIMAGE: ActionInfo(3, True, "reimage cordoned idle nodes"),
+    Action.UNCORDON: ActionInfo(4, False, "uncordon"),
+}
+
+REASONS: dict[Reason, ReasonInfo] = {
+    Reason.UNKNOWN_STATE: ReasonInfo(0, True, "unknown state"),
+    Reason.PAUSED: ReasonInfo(1, True, "paused"),
+    Reason.HALTED: ReasonInfo(2, True, "halted"),
+    Reason.APPROVAL_REQUIRED: ReasonInfo(3, True, "approval required"),
+    Reason.OUTSIDE_WINDOW: ReasonInfo(4, True, "outside the window"),
+    Reason.CONTROL_PLANE_NOT_READY: ReasonInfo(5, False, "control plane not ready"),
+    Reason.NODE_NOT_READY: ReasonInfo(6, False, "nodes not ready"),
+    Reason.MAX_UNAVAILABLE: ReasonInfo(7, False, "max unavailable"),
+    Reason.BUSY: ReasonInfo(8, False, "busy"),
+}
 
 
 @dataclass(frozen=True, order=True)
@@ -50,6 +133,7 @@ class Step:
     image: str | None = None  # reimage: the target node image
     etcd: str | None = None  # upgrade-control-plane: the etcd version that goes with it
     detail: str = ""
+    cordoned_by_others: bool = False  # reimage of a node someone else cordoned: their cordon stays
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"cluster": self.cluster, "action": str(self.action), "target": self.target}
@@ -57,6 +141,8 @@ class Step:
             value = getattr(self, key)
             if value is not None:
                 out[key] = value
+        if self.cordoned_by_others:
+            out["cordonedByOthers"] = True
         if self.detail:
             out["detail"] = self.detail
         return out
@@ -88,9 +174,12 @@ class PoolStatus:
     name: str
     total: int  # nodes seen live in this pool
     at_target: int
-    unavailable: int  # cordoned, reimaging or NotReady now
-    max_unavailable: int
+    unavailable: int  # now: cordoned, reimaging or NotReady, plus nodes missing from the live list
+    max_unavailable: int  # the budget in nodes
     busy: int
+    reimaging: int = 0  # requested and not back yet
+    missing: int = 0  # the spec's count minus the nodes seen live
+    unavailable_after: int = 0  # once this step's cordons, releases and uncordons are applied
 
 
 @dataclass(frozen=True)
@@ -100,18 +189,33 @@ class ClusterPlan:
     ``control_plane_version`` is the version the control plane is to run
     after this step (the compiler builds the hosted control plane at it);
     ``None`` means unknown: the compiler must leave the live control plane
-    as it is. ``phase`` summarises: ``up-to-date``, ``control-plane``,
-    ``nodes``, ``blocked``, ``unknown`` or ``new``.
+    as it is. ``phase`` summarises where the rollout stands (:class:`Phase`).
     """
 
     cluster: str
-    phase: str
+    phase: Phase
     target: Version
     node_image: str
     control_plane_version: Version | None
     etcd_version: Version | None
     live_version: Version | None = None
     pools: tuple[PoolStatus, ...] = ()
+    stage_kubernetes: Version | None = None  # the control-plane version of the path's current stage (None: target)
+    stage_image: str | None = None  # the node image nodes move to in this stage (None: node_image)
+
+    @property
+    def nodes_kubernetes(self) -> Version:
+        """The control-plane version the current stage's node image needs: nodes move only there."""
+        return self.stage_kubernetes or self.target
+
+    @property
+    def nodes_image(self) -> str:
+        """The node image of the current stage: the target, or an intermediate image on a long climb."""
+        return self.stage_image or self.node_image
+
+    @property
+    def final_stage(self) -> bool:
+        return self.nodes_kubernetes == self.target and self.nodes_image == self.node_image
 
 
 @dataclass(frozen=True)
@@ -127,11 +231,16 @@ class Plan:
             "blocked": [b.to_json() for b in self.blocked],
             "clusters": {
                 cid: {
-                    "phase": c.phase,
+                    "phase": str(c.phase),
                     "target": str(c.target),
                     "nodeImage": c.node_image,
                     "liveVersion": str(c.live_version) if c.live_version else None,
                     "controlPlaneVersion": str(c.control_plane_version) if c.control_plane_version else None,
+                    **(
+                        {}
+                        if c.final_stage
+                        else {"stage": {"kubernetes": str(c.nodes_kubernetes), "nodeImage": c.nodes_image}}
+                    ),
                 }
                 for cid, c in sorted(self.clusters.items())
             },

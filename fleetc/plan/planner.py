@@ -1,34 +1,41 @@
 """``plan()``: the next safe step of every rollout, as a pure function.
 
-Inputs are the fleet, the live facts, the approvals that count and the
-clock; nothing is read from anywhere else, so every decision can be tested
-from plain data and the same inputs always give the same Plan (everything is
-sorted; node order in the facts does not matter). The work is linear in the
-number of nodes. The rules, per cluster (targets K, etcd, I from
-``spec.targets``; docs/planner.md has the full list):
+Inputs are the fleet, the live facts, the approvals that count (with the
+approval policy read at their revision) and the clock; nothing is read from
+anywhere else, so every decision can be tested from plain data and the same
+inputs always give the same Plan (everything is sorted; node order in the
+facts does not matter). The work is linear in the number of nodes. The
+rules, per cluster (targets K, etcd, I from ``spec.targets``;
+docs/planner.md has the full list):
 
 1. *New* (no control plane in the management cluster, nothing unreadable):
    phase ``new``, the compiler creates it at K; creating is not upgrading.
 2. *Unknown* (problems, control plane or its versions unreadable, nodes
-   unreadable): one ``unknown-state``; phase ``unknown``,
-   ``control_plane_version`` None so the compiler leaves the live control
-   plane as it is; no step at all (fail closed).
-3. *Gates* (``gates.py``) when anything needs upgrading: freeze/paused,
+   unreadable, or no node listed although the spec has some): one
+   ``unknown-state``; phase ``unknown``, ``control_plane_version`` None so
+   the compiler leaves the live control plane as it is; no step at all
+   (fail closed).
+3. *Path* (``path.py``): the whole climb is planned first; a climb that
+   cannot be finished (no node image for a minor the kubelets must pass
+   through) is refused before it starts (``halted``).
+4. *Gates* (``gates.py``) when anything needs upgrading: freeze/paused,
    approval, window. A closed gate withholds every new step; ``uncordon``
    still goes.
-4. *Control plane first* (``control_plane.py``): one minor per step, etcd
+5. *Control plane first* (``control_plane.py``): one minor per step, etcd
    with it, only from a fully rolled-out control plane, kubelet skew checked.
-5. *Nodes* (``waves.py``) only once the control plane is at K, etcd at its
-   target and ready; until then one ``control-plane-not-ready`` per cluster
-   says the nodes wait. Nodes labelled with a pool the spec does not have
-   are not fleetc's: ignored (but their kubelets still count for skew). A
-   node with no pool label at all could belong to any pool: until it is
-   labelled, no pool of its cluster takes new nodes (fail closed).
+6. *Nodes* (``waves.py``) only once the control plane is at the stage's
+   version (in the final stage: K, etcd at its target) and ready; until then
+   one ``control-plane-not-ready`` per cluster says the nodes wait. Nodes
+   labelled with a pool the spec does not have are not fleetc's: ignored
+   (but their kubelets still count for skew). A node with no pool label at
+   all could belong to any pool: until it is labelled, no pool of its cluster
+   takes new nodes (fail closed).
 
-Phases: ``up-to-date`` (nothing to do, nothing blocked), ``blocked`` (no
-step other than uncordon, and something a person or the clock must clear:
-a gate, ``halted`` or ``unknown-state``), else ``control-plane`` while the
-control plane is not at its target, else ``nodes``.
+Phases (:class:`Phase`): ``up-to-date`` (nothing to do, nothing blocked),
+``blocked`` (no step other than uncordon, and something a person or the
+clock must clear: a gate, ``halted`` or ``unknown-state``), else
+``control-plane`` while the control plane is not at its stage, else
+``nodes``.
 """
 
 from __future__ import annotations
@@ -38,32 +45,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from fleetc.live.facts import ClusterLive, ControlPlaneFacts, LiveState, NodeFacts
-from fleetc.plan.control_plane import decide, fleet_versions
+from fleetc.plan.control_plane import KnownVersions, decide, downgrade_block, fleet_versions
 from fleetc.plan.gates import ClusterRef, gate_blocks, index_approvals
-from fleetc.plan.model import Action, Blocked, ClusterPlan, Plan, PoolStatus, Reason, Step
+from fleetc.plan.model import Blocked, ClusterPlan, Phase, Plan, PoolStatus, Reason, Step
+from fleetc.plan.path import Refusal, Stage, plan_path
 from fleetc.plan.waves import PoolContext, PoolWave, plan_pool
 from fleetc.plan.windows import as_aware
 from fleetc.plan.wording import plural, shorten, waiting
-from fleetc.spec.fleet import FleetSpec, Targets
+from fleetc.spec.fleet import ApprovalPolicy, FleetSpec, Targets
 from fleetc.spec.models import ApprovalDoc, NodePool
 from fleetc.versions import Version
 
-ACTION_ORDER = {
-    Action.UPGRADE_CONTROL_PLANE: 0,
-    Action.MARK_PENDING: 1,
-    Action.CORDON: 2,
-    Action.REIMAGE: 3,
-    Action.UNCORDON: 4,
-}
-
-# Reasons that need a person or the clock, not just time for work to finish.
-HARD_REASONS = frozenset(
-    {Reason.APPROVAL_REQUIRED, Reason.OUTSIDE_WINDOW, Reason.PAUSED, Reason.HALTED, Reason.UNKNOWN_STATE}
-)
-
 
 def step_key(step: Step) -> tuple[str, int, str, str]:
-    return (step.cluster, ACTION_ORDER[step.action], step.pool or "", step.target)
+    return (step.cluster, step.action.rank, step.pool or "", step.target)
 
 
 def blocked_key(blocked: Blocked) -> tuple[str, str, str, str]:
@@ -83,8 +78,9 @@ class Inputs:
 
     spec: FleetSpec
     approvals: dict[str, list[ApprovalDoc]]
+    policy: ApprovalPolicy
     now: datetime
-    known_versions: list[Version]
+    known: KnownVersions
 
 
 def plan(
@@ -93,13 +89,18 @@ def plan(
     approvals: Sequence[ApprovalDoc],
     now: datetime,
     region: str | None = None,
+    policy: ApprovalPolicy | None = None,
 ) -> Plan:
     """The next safe step of every cluster's rollout (one region if given).
 
-    ``approvals`` are the approvals that count as committed (see
-    ``approvals.counted_approvals``); ``now`` is the clock (naive: UTC).
+    ``approvals`` are the approvals that count as committed, and ``policy``
+    who may approve and which clusters need approval, read at the same
+    revision (``fleetc.plan.approvals.counted_approvals``); without a policy
+    the fleet's own is used. ``now`` is the clock (naive: UTC).
     """
-    inputs = Inputs(spec, index_approvals(approvals), as_aware(now), fleet_versions(spec))
+    inputs = Inputs(
+        spec, index_approvals(approvals), policy or ApprovalPolicy.of(spec), as_aware(now), fleet_versions(spec)
+    )
     steps: list[Step] = []
     blocked: list[Blocked] = []
     clusters: dict[str, ClusterPlan] = {}
@@ -116,7 +117,7 @@ def plan(
     )
 
 
-def unknown_reasons(live: ClusterLive) -> list[str]:
+def unknown_reasons(live: ClusterLive, spec_nodes: int) -> list[str]:
     """Why a cluster's state cannot be trusted; empty: it can."""
     reasons = list(live.problems)
     cp = live.control_plane
@@ -130,6 +131,11 @@ def unknown_reasons(live: ClusterLive) -> list[str]:
             reasons.append("etcd version unknown")
     if live.nodes is None:
         reasons.append("nodes not readable")
+    elif not live.nodes and spec_nodes:
+        reasons.append(
+            f"no node is listed although the spec counts {spec_nodes}: an empty List says nothing "
+            "(not even the kubelet versions the control plane's skew check needs)"
+        )
     return sorted(set(reasons), key=reasons.index)
 
 
@@ -138,16 +144,16 @@ def plan_cluster(inputs: Inputs, ref: ClusterRef, live: ClusterLive) -> ClusterR
     targets = inputs.spec.targets(cluster)
     if not live.exists and not live.problems:
         return ClusterResult(
-            ClusterPlan(ref.id, "new", targets.kubernetes, targets.node_image, targets.kubernetes, targets.etcd)
+            ClusterPlan(ref.id, Phase.NEW, targets.kubernetes, targets.node_image, targets.kubernetes, targets.etcd)
         )
-    reasons = unknown_reasons(live)
+    reasons = unknown_reasons(live, sum(pool.count for pool in cluster.node_pools))
     cp = live.control_plane
     live_version = cp.apiserver_version if cp is not None else None
     if reasons or cp is None or live.nodes is None:
         detail = f"live state unknown: {'; '.join(reasons)}; nothing in this cluster changes until it can be read"
         pools = _pool_statuses(inputs, ref, targets, live.nodes) if live.nodes is not None else ()
         return ClusterResult(
-            ClusterPlan(ref.id, "unknown", targets.kubernetes, targets.node_image, None, None, live_version, pools),
+            ClusterPlan(ref.id, Phase.UNKNOWN, targets.kubernetes, targets.node_image, None, None, live_version, pools),
             blocked=[Blocked(ref.id, Reason.UNKNOWN_STATE, detail)],
         )
     return _plan_known(inputs, ref, targets, cp, live.nodes)
@@ -159,21 +165,50 @@ def _plan_known(
     assert cp.apiserver_version is not None and cp.etcd_version is not None  # unknown_reasons checked
     apiserver, etcd = cp.apiserver_version, cp.etcd_version
     pools = {pool.name: pool for pool in ref.cluster.node_pools}
-    members, unlabelled = _group_by_pool(pools, nodes)
+    members, unlabelled, outsiders = _group_by_pool(pools, nodes)
     behind = sum(1 for group in members.values() for n in group if n.image != targets.node_image)
     cp_work = apiserver != targets.kubernetes or etcd != targets.etcd
+    result = ClusterResult(
+        ClusterPlan(ref.id, Phase.BLOCKED, targets.kubernetes, targets.node_image, apiserver, etcd, apiserver)
+    )
+    stop = downgrade_block(ref.id, apiserver, etcd, targets)
+    path = _path(inputs, ref, targets, apiserver, members, outsiders) if stop is None else None
+    if isinstance(path, Refusal):
+        stop = Blocked(
+            ref.id, Reason.HALTED, f"{path.detail}; nothing of this upgrade starts until then", nodes=path.nodes
+        )
+    stage = path[0] if isinstance(path, list) else Stage(targets.kubernetes, targets.node_image, final=True)
     needs_upgrade = cp_work or behind > 0
     approvals = inputs.approvals.get(ref.id, [])
-    gates = gate_blocks(inputs.spec, ref, targets, approvals, inputs.now) if needs_upgrade else []
-    decision = decide(ref.id, cp, apiserver, etcd, nodes, targets, inputs.known_versions, allow_new=not gates)
-    result = ClusterResult(
-        ClusterPlan(ref.id, "", targets.kubernetes, targets.node_image, decision.version, decision.etcd, apiserver)
-    )
+    gates = gate_blocks(inputs.spec, inputs.policy, ref, targets, approvals, inputs.now) if needs_upgrade else []
     result.blocked.extend(gates)
+    if stop is not None:
+        result.blocked.append(stop)
+        waves = [
+            plan_pool(pools[name], members[name], _pool_context(inputs, ref, stage, False)) for name in sorted(pools)
+        ]
+        _collect(result, waves)
+        result.plan = _finish(result, waves, stage, work=needs_upgrade, cp_work=True)
+        return result
+    decision = decide(
+        ref.id, cp, apiserver, etcd, nodes, targets, stage.kubernetes, stage.final, inputs.known, allow_new=not gates
+    )
+    result.plan = ClusterPlan(
+        ref.id,
+        Phase.BLOCKED,
+        targets.kubernetes,
+        targets.node_image,
+        decision.version,
+        decision.etcd,
+        apiserver,
+        stage_kubernetes=stage.kubernetes,
+        stage_image=stage.node_image,
+    )
     result.blocked.extend(decision.blocked)
     if decision.step is not None:
         result.steps.append(decision.step)
-    if unlabelled and behind:
+    stage_behind = sum(1 for group in members.values() for n in group if n.image != stage.node_image)
+    if unlabelled and stage_behind:
         result.blocked.append(
             Blocked(
                 ref.id,
@@ -183,30 +218,78 @@ def _plan_known(
                 nodes=tuple(sorted(unlabelled)),
             )
         )
-    ctx = PoolContext(
-        cluster_id=ref.id,
-        image=targets.node_image,
-        now=inputs.now,
-        timeout=timedelta(minutes=ref.cluster.upgrade.node_timeout_minutes),
-        may_start=not gates and decision.at_target and not unlabelled,
-    )
-    waves = [plan_pool(pools[name], members[name], ctx) for name in sorted(pools)]
-    for wave in waves:
-        result.steps.extend(wave.steps)
-        result.blocked.extend(wave.blocked)
-    nodes_wait = _cp_waiting(decision.waiting, decision.at_target, bool(gates or decision.blocked), behind, targets)
-    if nodes_wait is not None and (cp_work or behind):
+    if not stage.final and decision.at_stage and stage_behind == 0:
+        result.blocked.append(_stage_mismatch(ref, stage, members))
+    may_start = not gates and decision.at_stage and not unlabelled
+    waves = [
+        plan_pool(pools[name], members[name], _pool_context(inputs, ref, stage, may_start)) for name in sorted(pools)
+    ]
+    _collect(result, waves)
+    stopped = bool(gates or decision.blocked)
+    nodes_wait = _cp_waiting(decision.waiting, decision.at_stage, stopped, stage_behind, stage, targets)
+    if nodes_wait is not None and needs_upgrade:
         result.blocked.append(Blocked(ref.id, Reason.CONTROL_PLANE_NOT_READY, nodes_wait))
-    result.plan = _finish(result, waves, work=cp_work or behind > 0, cp_work=cp_work or not decision.at_target)
+    result.plan = _finish(result, waves, stage, work=needs_upgrade, cp_work=cp_work or not decision.at_stage)
     return result
 
 
-def _cp_waiting(rolling: str | None, at_target: bool, stopped: bool, behind: int, targets: Targets) -> str | None:
+def _pool_context(inputs: Inputs, ref: ClusterRef, stage: Stage, may_start: bool) -> PoolContext:
+    return PoolContext(
+        cluster_id=ref.id,
+        image=stage.node_image,
+        now=inputs.now,
+        timeout=timedelta(minutes=ref.cluster.upgrade.node_timeout_minutes),
+        may_start=may_start,
+    )
+
+
+def _collect(result: ClusterResult, waves: Sequence[PoolWave]) -> None:
+    for wave in waves:
+        result.steps.extend(wave.steps)
+        result.blocked.extend(wave.blocked)
+
+
+def _path(
+    inputs: Inputs,
+    ref: ClusterRef,
+    targets: Targets,
+    apiserver: Version,
+    members: Mapping[str, Sequence[NodeFacts]],
+    outsiders: Sequence[NodeFacts],
+) -> list[Stage] | Refusal:
+    """The cluster's climb (``path.plan_path``) from what the fleet names and the live kubelets."""
+    movable = [n.kubelet for group in members.values() for n in group if n.kubelet is not None]
+    fixed = [(n.name, n.kubelet) for n in outsiders if n.kubelet is not None]
+    images = inputs.spec.intermediate_images(ref.cluster)
+    return plan_path(
+        apiserver,
+        movable,
+        fixed,
+        targets.kubernetes,
+        targets.node_image,
+        images,
+        inputs.known.kubernetes,
+    )
+
+
+def _stage_mismatch(ref: ClusterRef, stage: Stage, members: Mapping[str, Sequence[NodeFacts]]) -> Blocked:
+    """Every node is at the stage's image, yet the path still asks for it: the image's kubelet is not the one named."""
+    kubelets = sorted({str(n.kubelet) for group in members.values() for n in group if n.kubelet is not None})
+    return Blocked(
+        ref.id,
+        Reason.HALTED,
+        f"every node runs the intermediate image {stage.node_image}, but their kubelets ({', '.join(kubelets)}) "
+        "are not the minor the channel's nodeImages names for it; fix the nodeImages entry or the image",
+    )
+
+
+def _cp_waiting(
+    rolling: str | None, at_stage: bool, stopped: bool, behind: int, stage: Stage, targets: Targets
+) -> str | None:
     """The one ``control-plane-not-ready`` of a cluster, if it has one."""
+    where = f"{stage.kubernetes} (etcd {targets.etcd})" if stage.final else str(stage.kubernetes)
     nodes_wait = (
-        f"{waiting(behind, 'node')} for the control plane to be at {targets.kubernetes} (etcd {targets.etcd}) and ready"
-        if behind and not at_target
-        else ""
+        f"{waiting(behind, 'node')} for the control plane to be at {where} and ready" if behind and not at_stage else ""
     )
     if rolling is not None:
         return f"{rolling}; {nodes_wait}" if nodes_wait else rolling
@@ -215,17 +298,17 @@ def _cp_waiting(rolling: str | None, at_target: bool, stopped: bool, behind: int
     return None
 
 
-def _finish(result: ClusterResult, waves: list[PoolWave], work: bool, cp_work: bool) -> ClusterPlan:
+def _finish(result: ClusterResult, waves: list[PoolWave], stage: Stage, work: bool, cp_work: bool) -> ClusterPlan:
     base = result.plan
-    disruptive = any(s.action is not Action.UNCORDON for s in result.steps)
-    if not work and not result.steps and not result.blocked:
-        phase = "up-to-date"
-    elif not disruptive and any(b.reason in HARD_REASONS for b in result.blocked):
-        phase = "blocked"
+    disruptive = any(s.action.disrupts for s in result.steps)
+    if not work and not result.steps and not result.blocked and not any(w.needs_work for w in waves):
+        phase = Phase.UP_TO_DATE
+    elif not disruptive and any(b.reason.needs_person for b in result.blocked):
+        phase = Phase.BLOCKED
     elif cp_work:
-        phase = "control-plane"
+        phase = Phase.CONTROL_PLANE
     else:
-        phase = "nodes"
+        phase = Phase.NODES
     return ClusterPlan(
         base.cluster,
         phase,
@@ -235,6 +318,8 @@ def _finish(result: ClusterResult, waves: list[PoolWave], work: bool, cp_work: b
         base.etcd_version,
         base.live_version,
         tuple(wave.status for wave in waves),
+        stage_kubernetes=stage.kubernetes,
+        stage_image=stage.node_image,
     )
 
 
@@ -244,22 +329,25 @@ def _pool_statuses(
     """Pool progress for reports of an unknown cluster (no decisions)."""
     ctx = PoolContext(ref.id, targets.node_image, inputs.now, timedelta(0), may_start=False)
     pools = {pool.name: pool for pool in ref.cluster.node_pools}
-    members, _ = _group_by_pool(pools, nodes)
+    members, _, _ = _group_by_pool(pools, nodes)
     return tuple(plan_pool(pools[name], members[name], ctx).status for name in sorted(pools))
 
 
 def _group_by_pool(
     pools: Mapping[str, NodePool], nodes: Sequence[NodeFacts]
-) -> tuple[dict[str, list[NodeFacts]], list[str]]:
-    """Nodes of each spec pool, and the names of nodes with no pool label.
+) -> tuple[dict[str, list[NodeFacts]], list[str], list[NodeFacts]]:
+    """Nodes of each spec pool, the names of nodes with no pool label, and nodes of pools the spec does not have.
 
-    Nodes labelled with a pool the spec does not have are not fleetc's: left out.
+    Nodes labelled with a pool the spec does not have are not fleetc's: it never moves them.
     """
     members: dict[str, list[NodeFacts]] = {name: [] for name in pools}
     unlabelled: list[str] = []
+    outsiders: list[NodeFacts] = []
     for node in nodes:
         if node.pool is None:
             unlabelled.append(node.name)
         elif node.pool in members:
             members[node.pool].append(node)
-    return members, unlabelled
+        else:
+            outsiders.append(node)
+    return members, unlabelled, outsiders

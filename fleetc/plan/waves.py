@@ -1,55 +1,80 @@
 """Node waves: which nodes of one pool move in this step.
 
-A node is *done* when its image label is the target image I. Per pool (a
-pool of the spec, by name) a node is *unavailable* when it is cordoned, not
-Ready, or reimaging (``target-image`` == I while its image is not I yet); the
-budget is the pool's ``maxUnavailable`` in nodes. Each node, in name order:
+A node is *done* when its image label is the pool's image I for this stage.
+Per pool (a pool of the spec, by name), *unavailable* means cordoned (by
+anyone), not Ready, or reimaging (``target-image`` == I while its image is
+not I yet); nodes the spec counts but the live list lacks (``count`` minus
+the live nodes) are unavailable too: a node being reprovisioned may vanish
+from the API, and a missing node serves nothing (a Deployment counts missing
+replicas the same way). The budget B is ``maxUnavailable`` in nodes; a
+percentage is taken of the smaller of ``count`` and the live node count (at
+least 1), so a pool far below its count does not lose all its nodes at once.
 
-- done, Ready, and still cordoned, pending or labelled with a target image:
-  ``uncordon`` (which also clears fleetc's labels and taint). Never gated:
-  restoring capacity is never a new disruption, and it is also emitted in
-  pools whose other nodes are unknown, because this node is verifiably done;
+**The budget rule.** After the step, the pool's unavailable nodes are at
+most B whenever fleetc takes anything (a ``cordon``, or a ``reimage`` of a
+node cordoned by someone else); if the pool is over B for reasons fleetc
+cannot undo (NotReady nodes, nodes cordoned by others, reimages in flight,
+missing nodes), fleetc takes nothing and *releases* its own cordons of
+Ready nodes that have not started reimaging (``uncordon``), busy ones
+first, until the pool is within B or nothing of fleetc's is left to
+release. fleetc's own cordons are the nodes labelled
+``<labelPrefix>/cordoned-by: fleetc``; a cordon by anyone else is theirs:
+fleetc never lifts it, and may reimage such a node only while the pool is
+within B (the reimage keeps their cordon, the node stays theirs).
+
+Each node, in name order:
+
+- done and Ready: ``uncordon`` when fleetc still holds it (its cordon, the
+  pending label or taint, a target-image label), which clears fleetc's marks.
+  A node cordoned by someone else is left as it is. Never gated: restoring
+  capacity is never a new disruption;
 - reimage requested (``target-image`` == I) and not back Ready at I more
   than ``nodeTimeoutMinutes`` after ``reimage-requested-at``: the pool is
-  *halted*: nothing new starts in it until a person looks (SPEC.md
-  section 3). Without that annotation the node just waits;
+  *halted* until a person looks (SPEC.md section 3). A requested reimage
+  without that annotation cannot time out, so fleetc cannot watch it: the
+  pool is *unknown* until someone sets the annotation or removes the label;
 - readiness, busy or image unknown, or any problem reading the node: the
   pool is *unknown*: nothing new starts in it (fail closed);
-- cordoned, not done, not reimaging: busy -> waits (reported ``busy``);
-  idle and Ready -> ``reimage``. It is unavailable already, so no budget is
-  spent. Idle but NotReady -> waits, cordoned, until it is Ready again: a
-  node that was broken before its reimage would trip ``nodeTimeoutMinutes``
-  and halt the whole pool for a repair that has nothing to do with the new
-  image, so a halt always means "a node reimaged to I did not come back";
-  The reimage is a later step than the cordon on purpose: the next run
-  re-checks that the cordoned node is still idle, since a pod may have
-  landed between the read and the cordon;
-- not cordoned, not done: busy -> ``mark-pending`` unless already pending
-  (label plus PreferNoSchedule taint so new jobs go elsewhere) and reported
-  ``busy`` with the pods that keep it busy; idle -> a cordon candidate.
+- reimaging within its time: it counts against B and waits for the
+  provisioner;
+- busy: ``mark-pending`` unless already pending or cordoned (label plus
+  PreferNoSchedule taint so new jobs go elsewhere), reported ``busy``;
+- idle and NotReady: waits, reported ``node-not-ready``, never cordoned or
+  reimaged while down: a node broken before its reimage would trip
+  ``nodeTimeoutMinutes`` and halt the pool for a repair that has nothing to
+  do with the image, so a halt always means "a node reimaged to I did not
+  come back";
+- idle, Ready, cordoned by fleetc: ``reimage``. The cordon and the reimage
+  are separate steps on purpose: the run after a cordon re-checks that the
+  node is still idle, since a pod may have landed between the read and the
+  cordon;
+- idle, Ready, cordoned by someone else: ``reimage`` while the pool is
+  within B, else it waits (``max-unavailable``);
+- idle, Ready, not cordoned: a cordon candidate.
 
-Cordon candidates: NotReady nodes first (already unavailable, they cost no
-budget), then Ready nodes spread across failure domains -- round-robin over
-zones sorted by name (no zone sorts first), inside a zone pending nodes
-first (they have waited longest), then by name -- up to the room left,
-``budget - unavailable`` (never negative). Candidates left over are
-reported ``max-unavailable``.
+Cordon candidates go into the room left, ``B`` minus what stays unavailable,
+spread across failure domains: each pick goes to the zone with the fewest
+unavailable nodes so far (nodes already down count), ties by zone name (no
+zone sorts first); inside a zone pending nodes first (they have waited
+longest), then by name. Candidates left over are reported
+``max-unavailable``.
 
 Halted, unknown, and "not allowed" (a closed gate, a control plane not at
-its target) all stop the same things: ``cordon``, ``reimage`` and
-``mark-pending``.
+the stage's version) all stop the same things: ``cordon``, ``reimage`` and
+``mark-pending``. Releases and uncordons of done nodes still go.
 """
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from fleetc.live.facts import NodeFacts
 from fleetc.plan.model import Action, Blocked, PoolStatus, Reason, Step
 from fleetc.plan.windows import as_aware
-from fleetc.plan.wording import plural, shorten, waiting
+from fleetc.plan.wording import plural, shorten_lazy, waiting
 from fleetc.spec.models import NodePool
 
 BUSY_REASONS_SHOWN = 3
@@ -62,7 +87,7 @@ class PoolWave:
     status: PoolStatus
     steps: list[Step] = field(default_factory=list)
     blocked: list[Blocked] = field(default_factory=list)
-    needs_work: bool = False  # some node is not (verifiably) at the target image
+    needs_work: bool = False  # some node is not (verifiably) at the image, or the pool cannot be read
 
 
 @dataclass(frozen=True)
@@ -70,10 +95,10 @@ class PoolContext:
     """What a pool's wave depends on besides its nodes."""
 
     cluster_id: str
-    image: str  # I, the target node image
+    image: str  # I, the node image of this stage
     now: datetime
     timeout: timedelta  # nodeTimeoutMinutes
-    may_start: bool  # gates open and control plane at its target and ready
+    may_start: bool  # gates open and control plane at the stage's version and ready
 
 
 def unknown_fields(node: NodeFacts) -> list[str]:
@@ -90,6 +115,14 @@ def is_unavailable(node: NodeFacts, image: str) -> bool:
     return node.cordoned or node.ready is not True or is_reimaging(node, image)
 
 
+def pool_budget(pool: NodePool, live_nodes: int) -> int:
+    """``maxUnavailable`` in nodes; a percentage of the smaller of the spec count and the live nodes, at least 1."""
+    if isinstance(pool.max_unavailable, int):
+        return pool.max_unavailable
+    base = min(pool.count, live_nodes)
+    return max(1, base * int(pool.max_unavailable[:-1]) // 100)
+
+
 def overdue(node: NodeFacts, ctx: PoolContext) -> timedelta | None:
     """How long a requested reimage has been running, when past the timeout."""
     if node.target_image != ctx.image or node.reimage_requested_at is None:
@@ -100,28 +133,54 @@ def overdue(node: NodeFacts, ctx: PoolContext) -> timedelta | None:
     return elapsed if elapsed > ctx.timeout else None
 
 
-def spread(nodes: Sequence[NodeFacts]) -> list[NodeFacts]:
-    """Round-robin over zones sorted by name; pending first, then by name."""
-    zones: dict[str, list[NodeFacts]] = {}
-    for node in nodes:
-        zones.setdefault(node.zone or "", []).append(node)
-    queues = [sorted(zones[zone], key=lambda n: (not n.pending, n.name)) for zone in sorted(zones)]
-    ordered: list[NodeFacts] = []
-    depth = max((len(q) for q in queues), default=0)
-    for index in range(depth):
-        ordered.extend(queue[index] for queue in queues if index < len(queue))
-    return ordered
+def spread(candidates: Sequence[NodeFacts], down_by_zone: dict[str, int], count: int) -> list[NodeFacts]:
+    """Up to ``count`` candidates, each from the zone with the fewest unavailable nodes so far.
+
+    ``down_by_zone`` counts the pool's nodes that stay unavailable after this
+    step, by zone (``""`` for no zone); it is not modified.
+    """
+    if count <= 0:
+        return []
+    queues: dict[str, list[NodeFacts]] = {}
+    for node in candidates:
+        queues.setdefault(node.zone or "", []).append(node)
+    for queue in queues.values():
+        queue.sort(key=lambda n: (not n.pending, n.name), reverse=True)  # pop() takes the first
+    heap = [(down_by_zone.get(zone, 0), zone) for zone in queues]
+    heapq.heapify(heap)
+    taken: list[NodeFacts] = []
+    while heap and len(taken) < count:
+        down, zone = heapq.heappop(heap)
+        queue = queues[zone]
+        taken.append(queue.pop())
+        if queue:
+            heapq.heappush(heap, (down + 1, zone))
+    return taken
 
 
-def _spelled(pool: NodePool) -> str:
+def _spelled(pool: NodePool, budget: int, live_nodes: int) -> str:
     if isinstance(pool.max_unavailable, int):
         return f"maxUnavailable {pool.max_unavailable}"
-    return f"maxUnavailable {pool.max_unavailable} of {pool.count} = {pool.max_unavailable_nodes()}"
+    base = min(pool.count, live_nodes)
+    of = f"{base} live nodes" if base < pool.count else str(pool.count)
+    return f"maxUnavailable {pool.max_unavailable} of {of} = {budget}"
 
 
 def _duration(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
     return f"{minutes // 60}h{minutes % 60:02d}m"
+
+
+def _late_entry(late: tuple[NodeFacts, timedelta]) -> str:
+    return f"{late[0].name} ({_duration(late[1])} since reimage-requested-at)"
+
+
+def _unknown_entry(unknown: tuple[NodeFacts, list[str]]) -> str:
+    return f"{unknown[0].name} ({', '.join(unknown[1])})"
+
+
+def _name(node: NodeFacts) -> str:
+    return node.name
 
 
 def _busy_entry(node: NodeFacts) -> str:
@@ -132,128 +191,292 @@ def _busy_entry(node: NodeFacts) -> str:
     return f"{node.name}{state} ({', '.join(why) or 'busy'})"
 
 
-def plan_pool(pool: NodePool, nodes: Sequence[NodeFacts], ctx: PoolContext) -> PoolWave:
-    """Decide one pool. ``nodes`` are the live nodes labelled with this pool."""
+@dataclass
+class _Sorted:
+    """A pool's nodes sorted into what the wave does with them (one pass)."""
+
+    done_uncordon: list[NodeFacts] = field(default_factory=list)  # done, Ready, still marked by fleetc
+    done_waiting: list[NodeFacts] = field(default_factory=list)  # done, NotReady, still held by fleetc
+    halted: list[tuple[NodeFacts, timedelta]] = field(default_factory=list)
+    unknown: list[tuple[NodeFacts, list[str]]] = field(default_factory=list)
+    untimed: list[NodeFacts] = field(default_factory=list)  # target-image == I without reimage-requested-at
+    reimaging: int = 0
+    busy: list[NodeFacts] = field(default_factory=list)
+    to_mark: list[NodeFacts] = field(default_factory=list)
+    held_busy: list[NodeFacts] = field(default_factory=list)  # fleetc-cordoned, Ready, busy
+    held_idle: list[NodeFacts] = field(default_factory=list)  # fleetc-cordoned, Ready, idle
+    others_idle: list[NodeFacts] = field(default_factory=list)  # cordoned by others, Ready, idle
+    not_ready: list[NodeFacts] = field(default_factory=list)  # idle, NotReady, not done
+    candidates: list[NodeFacts] = field(default_factory=list)  # idle, Ready, not cordoned
+    at_target: int = 0
+    busy_count: int = 0
+    unavailable: int = 0
+    needs_work: bool = False
+
+
+def _sort(nodes: Sequence[NodeFacts], ctx: PoolContext) -> _Sorted:
     image = ctx.image
-    ordered = sorted(nodes, key=lambda n: n.name)
-    budget = pool.max_unavailable_nodes()
-    unavailable = sum(1 for n in ordered if is_unavailable(n, image))
-    status = PoolStatus(
-        name=pool.name,
-        total=len(ordered),
-        at_target=sum(1 for n in ordered if n.image == image),
-        unavailable=unavailable,
-        max_unavailable=budget,
-        busy=sum(1 for n in ordered if n.busy is True),
-    )
-    wave = PoolWave(status)
-    halted: list[tuple[NodeFacts, timedelta]] = []
-    unknown: list[tuple[NodeFacts, list[str]]] = []
-    busy: list[NodeFacts] = []
-    to_reimage: list[NodeFacts] = []
-    to_mark: list[NodeFacts] = []
-    candidates: list[NodeFacts] = []
-    for node in ordered:
+    out = _Sorted()
+    for node in nodes:
+        unavailable = node.cordoned or node.ready is not True
+        if node.busy is True:
+            out.busy_count += 1
+        if node.image == image:
+            out.at_target += 1
+            out.unavailable += unavailable
+            late = overdue(node, ctx)
+            if late is not None:
+                out.halted.append((node, late))
+            if node.cordoned_by_others:
+                continue  # theirs: neither their cordon nor our marks are touched
+            marked = node.fleetc_cordon or node.pending or node.target_image is not None
+            if marked and node.ready is True:
+                out.done_uncordon.append(node)
+            elif node.fleetc_cordon and late is None:
+                out.done_waiting.append(node)
+            continue
+        out.needs_work = True
+        reimaging = is_reimaging(node, image)
+        out.unavailable += unavailable or reimaging
         late = overdue(node, ctx)
         if late is not None:
-            halted.append((node, late))
-        if node.image == image:
-            if node.ready is True and (node.cordoned or node.pending or node.target_image is not None):
-                wave.steps.append(_step(ctx, Action.UNCORDON, node, pool.name, "at target image: back into service"))
+            out.halted.append((node, late))
             continue
-        wave.needs_work = True
         missing = unknown_fields(node)
         if missing:
-            unknown.append((node, missing))
+            out.unknown.append((node, missing))
             continue
-        if is_reimaging(node, image) or late is not None:
-            continue  # waits for the provisioner, or halted above
+        if reimaging:
+            out.reimaging += 1
+            if node.reimage_requested_at is None:
+                out.untimed.append(node)
+            continue
         if node.busy:
-            busy.append(node)
+            out.busy.append(node)
             if not node.cordoned and not node.pending:
-                to_mark.append(node)
+                out.to_mark.append(node)
+            if node.fleetc_cordon and node.ready is True:
+                out.held_busy.append(node)
+        elif node.ready is not True:
+            out.not_ready.append(node)
+        elif node.fleetc_cordon:
+            out.held_idle.append(node)
         elif node.cordoned:
-            if node.ready is True:
-                to_reimage.append(node)
+            out.others_idle.append(node)
         else:
-            candidates.append(node)
-    if not wave.needs_work and not halted:
-        return wave
+            out.candidates.append(node)
+    return out
+
+
+def plan_pool(pool: NodePool, nodes: Sequence[NodeFacts], ctx: PoolContext) -> PoolWave:
+    """Decide one pool. ``nodes`` are the live nodes labelled with this pool."""
+    ordered = sorted(nodes, key=lambda n: n.name)
+    found = _sort(ordered, ctx)
+    budget = pool_budget(pool, len(ordered))
+    missing = max(0, pool.count - len(ordered))
+    no_nodes = pool.count > 0 and not ordered
+    unavailable = found.unavailable + missing
+    wave = PoolWave(
+        PoolStatus(
+            name=pool.name,
+            total=len(ordered),
+            at_target=found.at_target,
+            unavailable=unavailable,
+            max_unavailable=budget,
+            busy=found.busy_count,
+            reimaging=found.reimaging,
+            missing=missing,
+            unavailable_after=unavailable,
+        ),
+        needs_work=found.needs_work or no_nodes,
+    )
+    for node in found.done_uncordon:
+        wave.steps.append(_step(ctx, Action.UNCORDON, node, pool.name, "at the image: back into service"))
+    freed = sum(1 for n in found.done_uncordon if n.cordoned)
+    _report_stops(wave, pool, found, ctx, no_nodes)
+
+    # Releases: fleetc's own cordons of Ready nodes not yet reimaging, while the pool is over budget.
+    releasable = [*found.held_busy, *reversed(found.held_idle)]  # busy ones first: they would only wait
+    fixed = unavailable - freed - len(releasable)
+    excess = max(0, fixed + len(releasable) - budget)
+    released = releasable[:excess]
+    kept_idle = [n for n in found.held_idle if n not in released]
+    for node in released:
+        wave.steps.append(
+            _step(ctx, Action.UNCORDON, node, pool.name, f"released: the pool is over its budget of {budget}")
+        )
+    after = unavailable - freed - len(released)
+    stopped = bool(found.halted or found.unknown or found.untimed or no_nodes) or not ctx.may_start
+    if not stopped:
+        # Room for new cordons counts what is unavailable *now*: this step's uncordons and releases
+        # may land after its cordons (Pulumi applies patches in parallel), and at no moment may the
+        # pool be past its budget.
+        room = budget - unavailable
+        for node in kept_idle:
+            wave.steps.append(_step(ctx, Action.REIMAGE, node, pool.name, f"cordoned and idle: reimage to {ctx.image}"))
+        taken_others = found.others_idle if after <= budget else []
+        for node in taken_others:
+            wave.steps.append(
+                _step(
+                    ctx,
+                    Action.REIMAGE,
+                    node,
+                    pool.name,
+                    "idle, cordoned by someone else: reimage, keeping their cordon",
+                )
+            )
+        for node in found.to_mark:
+            wave.steps.append(_step(ctx, Action.MARK_PENDING, node, pool.name, "busy: steer new jobs elsewhere"))
+        down = _down_by_zone(ordered, ctx.image, released, found)
+        taken = spread(found.candidates, down, room)
+        for node in taken:
+            wave.steps.append(_step(ctx, Action.CORDON, node, pool.name, f"idle, zone {node.zone or 'none'}"))
+        after += len(taken)
+        _report_waits(wave, pool, found, ctx, budget, unavailable, after, taken, taken_others, freed + len(released))
+    wave.status = replace(wave.status, unavailable_after=after)
+    return wave
+
+
+def _down_by_zone(
+    nodes: Sequence[NodeFacts], image: str, released: Sequence[NodeFacts], found: _Sorted
+) -> dict[str, int]:
+    """Nodes of each zone that stay unavailable after this step's uncordons and releases."""
+    back = {n.name for n in released} | {n.name for n in found.done_uncordon if n.ready is True}
+    down: dict[str, int] = {}
+    for node in nodes:
+        if node.name not in back and is_unavailable(node, image):
+            zone = node.zone or ""
+            down[zone] = down.get(zone, 0) + 1
+    return down
+
+
+def _report_stops(wave: PoolWave, pool: NodePool, found: _Sorted, ctx: PoolContext, no_nodes: bool) -> None:
+    """What stops the pool for a person: halted, unknown. Reported whatever the gates say."""
     cid = ctx.cluster_id
-    if halted:
-        late_nodes = [f"{n.name} ({_duration(d)} since reimage-requested-at)" for n, d in halted]
+    if found.halted:
         wave.blocked.append(
             Blocked(
                 cid,
                 Reason.HALTED,
-                f"pool {pool.name}: {plural(len(halted), 'node')} not back Ready at {image} within "
-                f"nodeTimeoutMinutes {int(ctx.timeout.total_seconds() // 60)}: {shorten(late_nodes)}; "
-                "no new node is taken in this pool until a person fixes them "
+                f"pool {pool.name}: {plural(len(found.halted), 'node')} not back Ready at {ctx.image} within "
+                f"nodeTimeoutMinutes {int(ctx.timeout.total_seconds() // 60)}: "
+                f"{shorten_lazy(found.halted, _late_entry)}"
+                "; no new node is taken in this pool until a person fixes them "
                 "(or removes their target-image label to retry)",
                 pool=pool.name,
-                nodes=tuple(n.name for n, _ in halted),
+                nodes=tuple(n.name for n, _ in found.halted),
             )
         )
-    if unknown:
-        named = [f"{n.name} ({', '.join(why)})" for n, why in unknown]
+    if found.unknown:
         wave.blocked.append(
             Blocked(
                 cid,
                 Reason.UNKNOWN_STATE,
-                f"pool {pool.name}: state of {plural(len(unknown), 'node')} unknown: {shorten(named)}; "
-                "no new node is taken in this pool until it can be read",
+                f"pool {pool.name}: state of {plural(len(found.unknown), 'node')} unknown: "
+                f"{shorten_lazy(found.unknown, _unknown_entry)}"
+                "; no new node is taken in this pool until it can be read",
                 pool=pool.name,
-                nodes=tuple(n.name for n, _ in unknown),
+                nodes=tuple(n.name for n, _ in found.unknown),
             )
         )
-    if halted or unknown or not ctx.may_start:
-        return wave
-    for node in to_reimage:
-        wave.steps.append(_step(ctx, Action.REIMAGE, node, pool.name, f"cordoned and idle: reimage to {image}"))
-    for node in to_mark:
-        wave.steps.append(_step(ctx, Action.MARK_PENDING, node, pool.name, "busy: steer new jobs elsewhere"))
-    if busy:
+    if found.untimed:
+        wave.blocked.append(
+            Blocked(
+                cid,
+                Reason.UNKNOWN_STATE,
+                f"pool {pool.name}: {plural(len(found.untimed), 'node')} labelled target-image {ctx.image} without "
+                f"the reimage-requested-at annotation, so fleetc cannot tell whether the reimage is overdue: "
+                f"{shorten_lazy(found.untimed, _name)}; no new node is taken in this pool until the "
+                "annotation is set (ISO 8601, when the reimage started) or the label removed",
+                pool=pool.name,
+                nodes=tuple(n.name for n in found.untimed),
+            )
+        )
+    if no_nodes:
+        wave.blocked.append(
+            Blocked(
+                cid,
+                Reason.UNKNOWN_STATE,
+                f"pool {pool.name}: no live node carries its pool label although the spec counts {pool.count}; "
+                "nothing is known of its nodes (their kubelets included) until they are listed",
+                pool=pool.name,
+            )
+        )
+
+
+def _report_waits(
+    wave: PoolWave,
+    pool: NodePool,
+    found: _Sorted,
+    ctx: PoolContext,
+    budget: int,
+    now: int,
+    after: int,
+    taken: Sequence[NodeFacts],
+    taken_others: Sequence[NodeFacts],
+    freed: int,
+) -> None:
+    """Every node that waits for time, work or room, and why (only asked while the pool may move)."""
+    cid = ctx.cluster_id
+    if found.busy:
         wave.blocked.append(
             Blocked(
                 cid,
                 Reason.BUSY,
-                f"pool {pool.name}: {waiting(len(busy), 'busy node')} "
-                "for their work to finish "
-                f"(never cordoned while busy): {shorten([_busy_entry(n) for n in busy])}",
+                f"pool {pool.name}: {waiting(len(found.busy), 'busy node')} for their work to finish "
+                f"(never cordoned while busy): {shorten_lazy(found.busy, _busy_entry)}",
                 pool=pool.name,
-                nodes=tuple(n.name for n in busy),
+                nodes=tuple(n.name for n in found.busy),
             )
         )
-    _cordon(wave, pool, candidates, ctx, budget, unavailable)
-    return wave
-
-
-def _cordon(
-    wave: PoolWave, pool: NodePool, candidates: list[NodeFacts], ctx: PoolContext, budget: int, unavailable: int
-) -> None:
-    """Cordon NotReady candidates, then Ready ones up to the room left."""
-    not_ready = [n for n in candidates if n.ready is not True]
-    ready = spread([n for n in candidates if n.ready is True])
-    room = max(0, budget - unavailable)
-    taken = ready[:room]
-    for node in not_ready:
-        wave.steps.append(_step(ctx, Action.CORDON, node, pool.name, "NotReady and idle: already unavailable"))
-    for node in taken:
-        wave.steps.append(_step(ctx, Action.CORDON, node, pool.name, f"idle, zone {node.zone or 'none'}"))
-    idle = ready[room:]
-    if idle:
-        after = unavailable + len(taken)
+    not_ready = [*found.not_ready, *found.done_waiting]
+    if not_ready:
         wave.blocked.append(
             Blocked(
-                ctx.cluster_id,
-                Reason.MAX_UNAVAILABLE,
-                f"pool {pool.name}: {after} of {budget} unavailable ({_spelled(pool)}); "
-                f"{waiting(len(idle), 'idle node')}",
+                cid,
+                Reason.NODE_NOT_READY,
+                f"pool {pool.name}: {waiting(len(not_ready), 'NotReady node')} to be Ready again "
+                f"(never reimaged while down; each counts against maxUnavailable meanwhile): "
+                f"{shorten_lazy(not_ready, _name)}",
                 pool=pool.name,
+                nodes=tuple(n.name for n in not_ready),
             )
         )
+    chosen = {n.name for n in taken} | {n.name for n in taken_others}
+    waiting_nodes = [n for n in found.candidates if n.name not in chosen]
+    others = [n for n in found.others_idle if n.name not in chosen]
+    if waiting_nodes or others:
+        what = []
+        if waiting_nodes:
+            what.append(waiting(len(waiting_nodes), "idle node"))
+        if others:
+            what.append(f"{plural(len(others), 'idle node')} cordoned by someone else wait too")
+        wave.blocked.append(
+            Blocked(
+                cid,
+                Reason.MAX_UNAVAILABLE,
+                f"pool {pool.name}: {now} of {budget} unavailable now, {after} of {budget} after this step "
+                f"({_spelled(pool, budget, wave.status.total)}{_why_unavailable(wave.status, freed)}); "
+                f"{'; '.join(what)}",
+                pool=pool.name,
+                nodes=tuple(n.name for n in [*waiting_nodes, *others]),
+            )
+        )
+
+
+def _why_unavailable(status: PoolStatus, freed: int) -> str:
+    parts = []
+    if freed:
+        # Patches apply in parallel: a cordon may land before an uncordon of the same step.
+        parts.append(f"{plural(freed, 'node')} uncordoned in this step counted until the next run")
+    if status.reimaging:
+        parts.append(f"{status.reimaging} reimaging")
+    if status.missing:
+        parts.append(f"{plural(status.missing, 'node')} of the count missing from the live list")
+    return f"; {', '.join(parts)}" if parts else ""
 
 
 def _step(ctx: PoolContext, action: Action, node: NodeFacts, pool: str, detail: str) -> Step:
     image = ctx.image if action is Action.REIMAGE else None
-    return Step(ctx.cluster_id, action, node.name, pool=pool, image=image, detail=detail)
+    others = action is Action.REIMAGE and node.cordoned_by_others
+    return Step(ctx.cluster_id, action, node.name, pool=pool, image=image, detail=detail, cordoned_by_others=others)

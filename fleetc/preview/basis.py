@@ -18,17 +18,18 @@ from datetime import datetime
 
 from fleetc.compile import compile_region
 from fleetc.compile.graph import DesiredGraph
-from fleetc.plan.model import ClusterPlan, Plan
+from fleetc.conventions import cluster_id
+from fleetc.plan.model import ClusterPlan, Phase, Plan
 from fleetc.spec.fleet import FleetSpec
 
-AT_TARGET = "up-to-date"
+AT_TARGET = Phase.UP_TO_DATE
 
 
 def target_plan(spec: FleetSpec, region: str | None = None) -> Plan:
     """A plan in which every cluster (of ``region``) already runs its targets."""
     clusters: dict[str, ClusterPlan] = {}
     for region_name, cluster in spec.clusters(region):
-        cid = f"{region_name}/{cluster.name}"
+        cid = cluster_id(region_name, cluster.name)
         targets = spec.targets(cluster)
         clusters[cid] = ClusterPlan(
             cluster=cid,

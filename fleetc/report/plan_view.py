@@ -14,7 +14,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from fleetc.plan.model import Action, Blocked, ClusterPlan, Plan, PoolStatus, Reason, Step
+from fleetc.plan.model import Action, Blocked, ClusterPlan, Phase, Plan, PoolStatus, Reason, Step
 from fleetc.versions import Version
 
 # The planner's order of steps (and of the JSON), so text and JSON read alike.
@@ -26,18 +26,9 @@ ACTION_ORDER: tuple[Action, ...] = (
     Action.UNCORDON,
 )
 # Most fundamental first: an approval or a window gates everything below it.
-REASON_ORDER: tuple[Reason, ...] = (
-    Reason.UNKNOWN_STATE,
-    Reason.PAUSED,
-    Reason.HALTED,
-    Reason.APPROVAL_REQUIRED,
-    Reason.OUTSIDE_WINDOW,
-    Reason.CONTROL_PLANE_NOT_READY,
-    Reason.MAX_UNAVAILABLE,
-    Reason.BUSY,
-)
-PHASE_ORDER: tuple[str, ...] = ("up-to-date", "new", "control-plane", "nodes", "blocked", "unknown")
-UNKNOWN_PHASE = "unknown"
+REASON_ORDER: tuple[Reason, ...] = tuple(sorted(Reason, key=lambda reason: reason.rank))
+PHASE_ORDER: tuple[str, ...] = tuple(Phase)
+UNKNOWN_PHASE = Phase.UNKNOWN
 
 K = TypeVar("K", bound=str)
 NODES_CHARS = 160  # a hostlist longer than this is cut in reports; the JSON has every name

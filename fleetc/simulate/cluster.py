@@ -128,6 +128,7 @@ class SimNode:
                 pending=self.pending,
                 target_image=self.target_image,
                 reimage_requested_at=self.requested_at,
+                fleetc_cordon=self.cordoned,  # only fleetc cordons in the simulation (its patch labels them)
             )
         return self.facts
 

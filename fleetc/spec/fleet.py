@@ -8,11 +8,12 @@ answered here once, so the three never disagree.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fleetc.conventions import cluster_id
 from fleetc.spec.models import (
     Addon,
     ApprovalDoc,
@@ -32,6 +33,31 @@ class Targets:
     kubernetes: Version
     etcd: Version
     node_image: str
+
+
+@dataclass(frozen=True)
+class ApprovalPolicy:
+    """Who may approve which cluster's upgrades.
+
+    SPEC.md section 2: an approval counts only when it is in the commit being
+    deployed. What decides whether it counts -- the tenant's approvers and
+    the cluster's ``approval`` mode -- must come from that same commit, or an
+    uncommitted edit (adding an approver, switching to ``automatic``) would
+    unlock a committed approval. The repository reader builds this from the
+    fleet as committed; outside git it is the fleet on disk.
+    """
+
+    approvers: Mapping[str, tuple[str, ...]]  # tenant -> approvers
+    required: frozenset[str]  # ids of clusters whose approval mode is ``required``
+
+    @classmethod
+    def of(cls, spec: FleetSpec) -> ApprovalPolicy:
+        return cls(
+            approvers={name: tuple(t.spec.approvers) for name, t in spec.tenants.items()},
+            required=frozenset(
+                cluster_id(region, c.name) for region, c in spec.clusters() if c.upgrade.approval == "required"
+            ),
+        )
 
 
 @dataclass
@@ -72,6 +98,22 @@ class FleetSpec:
             etcd=Version.parse(pins.etcd or channel.etcd),
             node_image=pins.node_image or channel.node_image,
         )
+
+    def intermediate_images(self, cluster: Cluster) -> dict[tuple[int, int], str]:
+        """Node images for minors before the cluster's target, by (major, minor): the path's intermediate stages.
+
+        From the cluster's channel: its ``nodeImages``, and its own
+        ``nodeImage`` at its own minor when a pin takes the cluster past it.
+        """
+        channel = self.fleet.spec.channels[cluster.channel]
+        target = self.targets(cluster).kubernetes
+        images: dict[tuple[int, int], str] = {}
+        for minor, image in channel.node_images.items():
+            major, _, number = minor.partition(".")
+            images[(int(major), int(number))] = image
+        own = Version.parse(channel.kubernetes)
+        images.setdefault((own.major, own.minor), channel.node_image)
+        return {key: image for key, image in images.items() if key < (target.major, target.minor)}
 
     def instance_type(self, name: str) -> InstanceType | None:
         return self.fleet.spec.instance_types.get(name)

@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
 from fleetc.versions import Version
@@ -31,6 +31,7 @@ PERCENT = re.compile(r"^(0|[1-9]\d*)%$")
 HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 VERSION_PATTERN = r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$"
+MINOR_PATTERN = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)$"
 
 
 class Model(BaseModel):
@@ -132,10 +133,38 @@ class Channel(Model):
     """etcd version of the hosted control planes, e.g. "3.5.16"."""
     node_image: str = Field(min_length=1)
     """Node image the provisioner reimages nodes to, e.g. gpu-node-2024.11.1."""
+    node_images: dict[str, str] = Field(
+        default={},
+        json_schema_extra={"propertyNames": {"pattern": MINOR_PATTERN}, "examples": [{"1.30": "gpu-node-2024.08.0"}]},
+    )
+    """Node images for older minors, by "MAJOR.MINOR": a cluster more than 3 minors behind climbs through them
+    (its kubelets must stay within 3 minors of the apiserver); without one such a climb is refused up front."""
 
     @property
     def kubernetes_version(self) -> Version:
         return Version.parse(self.kubernetes)
+
+    @field_validator("node_images")
+    @classmethod
+    def _node_images(cls, value: dict[str, str]) -> dict[str, str]:
+        for minor, image in value.items():
+            if not re.match(MINOR_PATTERN, minor):
+                raise ValueError(f'nodeImages key {minor!r} is not a minor; write it as MAJOR.MINOR, e.g. "1.30"')
+            if not image:
+                raise ValueError(f"nodeImages {minor}: the image is empty; name the node image for that minor")
+        return value
+
+    @model_validator(mode="after")
+    def _older_minors(self) -> Channel:
+        own = Version.parse(self.kubernetes)
+        for minor in self.node_images:
+            major, number = (int(part) for part in minor.split("."))
+            if major != own.major or number >= own.minor:
+                raise ValueError(
+                    f"nodeImages {minor}: only minors before the channel's {own.major}.{own.minor} are climbed "
+                    "through (the channel's own minor uses nodeImage)"
+                )
+        return self
 
 
 class InstanceType(Model):

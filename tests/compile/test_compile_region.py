@@ -10,7 +10,7 @@ import pytest
 from fleetc.compile import compile_region
 from fleetc.compile.graph import DesiredGraph, Kind, Node
 from fleetc.compile.objects import KEEP_LIVE, kube_object
-from fleetc.plan.model import Action, ClusterPlan, Plan
+from fleetc.plan.model import Action, ClusterPlan, Plan, Step
 from fleetc.spec.fleet import FleetSpec
 from fleetc.spec.models import ApiServer, ControlPlane
 
@@ -332,13 +332,14 @@ def test_node_patches_only_for_nodes_the_step_touches(spec: FleetSpec) -> None:
     gpu_taint = {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}
     force = {"pulumi.com/patchForce": "true", "pulumi.com/patchFieldManager": "fleetc"}
 
+    mine = {f"{prefix}/cordoned-by": "fleetc"}  # hardening 6: fleetc marks its cordons, and lifts only those
     cordon = patch(graph, "c1").props
-    assert (cordon["unschedulable"], cordon["labels"], cordon["annotations"]) == (True, {}, force)
+    assert (cordon["unschedulable"], cordon["labels"], cordon["annotations"]) == (True, mine, force)
     assert cordon["taints"] == [gpu_taint]  # taints are an atomic list: the pool's own are always restated
 
     reimage = patch(graph, "r1").props
     assert reimage["unschedulable"] is True
-    assert reimage["labels"] == {f"{prefix}/target-image": "gpu-node-2024.12.0"}
+    assert reimage["labels"] == {**mine, f"{prefix}/target-image": "gpu-node-2024.12.0"}
     assert reimage["annotations"] == {**force, f"{prefix}/reimage-requested-at": "2026-11-25T15:00:00Z"}
 
     uncordon = patch(graph, "u1", "system").props
@@ -409,3 +410,13 @@ def test_effective_addons_with_merged_values(spec: FleetSpec) -> None:
     assert dns["version"] == "1.15.0" and dns["chart"] == "external-dns"
     assert dns["values"]["domainFilters"] == ["beta-cpu.eu-west-02.lab-beta.gpu-cloud.io"]
     assert dns["values"]["policy"] == "upsert-only"  # the bundle's value survives the merge
+
+
+def test_reimage_of_a_node_cordoned_by_someone_else_keeps_their_cordon(spec: FleetSpec) -> None:
+    """Hardening 6: fleetc neither sets nor takes over a cordon that is not its own (server-side apply ownership)."""
+    step = Step(BETA, Action.REIMAGE, "h1", pool="gb200", image="gpu-node-2024.12.0", cordoned_by_others=True)
+    graph = compile_region(spec, make_plan(spec, "us-east-04", steps=(step,)), "us-east-04", NOW)
+    props = patch(graph, "h1").props
+    prefix = spec.label_prefix
+    assert props["unschedulable"] is None
+    assert props["labels"] == {f"{prefix}/target-image": "gpu-node-2024.12.0"}

@@ -6,9 +6,9 @@ import json
 from datetime import UTC, datetime
 
 from fleetc.live.facts import NodeFacts
-from fleetc.live.parse import control_plane_facts, node_facts, scan_cluster, tag_version
+from fleetc.live.parse import control_plane_facts, node_facts, scan_cluster
 from fleetc.live.wire import decode_list
-from fleetc.versions import Version
+from fleetc.versions import Version, image_version
 
 from .objects import PREFIX, apiserver, etcd, kube_list, node, pod
 
@@ -92,9 +92,11 @@ def test_image_without_a_version_tag_is_unknown_with_a_problem() -> None:
 
 
 def test_tag_with_digest_and_suffix_is_read() -> None:
-    assert tag_version("r.io/kube-apiserver:v1.30.6@sha256:" + "b" * 64) == Version(1, 30, 6)
-    assert tag_version("localhost:5000/etcd:3.5.16-0") == Version(3, 5, 16)
-    assert tag_version(None) is None
+    assert image_version("r.io/kube-apiserver:v1.30.6@sha256:" + "b" * 64) == Version(1, 30, 6)
+    assert image_version("localhost:5000/etcd:3.5.16-0", revision=True) == Version(3, 5, 16)
+    assert image_version("localhost:5000/etcd:3.5.16-0") == Version(3, 5, 16, (0,))  # without: a pre-release
+    assert image_version("r.io/kube-apiserver:v1.31.2-rc.1") < Version(1, 31, 2)  # hardening 12
+    assert image_version(None) is None
 
 
 def test_missing_half_of_the_control_plane_is_a_problem_not_absence() -> None:

@@ -97,7 +97,7 @@ def test_missing_cluster_file_with_control_plane_is_unknown_nodes(tmp_path: Path
 def test_broken_cluster_file_is_unknown_nodes_other_clusters_unaffected(tmp_path: Path) -> None:
     write(tmp_path, "management.json", kube_list([apiserver("alpha"), etcd("alpha"), apiserver("beta"), etcd("beta")]))
     write(tmp_path, "alpha.json", b'{"kind": "List", "items": [{"kind": "Node", "metadata": {"name": "n1"')
-    write(tmp_path, "beta.json", kube_list([node("b1")]))
+    write(tmp_path, "beta.json", kube_list([node("b1"), pod("kube-system", "cilium-b1", "b1", owner="DaemonSet")]))
     region = read(tmp_path, ("alpha", "beta"))
     assert region.cluster("alpha").nodes is None and "not valid JSON" in region.cluster("alpha").problems[-1]
     assert region.cluster("beta").known
@@ -112,7 +112,7 @@ def test_malformed_item_in_cluster_file_is_unknown_nodes(tmp_path: Path) -> None
 
 def test_nodes_without_a_control_plane_are_unknown_not_new(tmp_path: Path) -> None:
     healthy(tmp_path)
-    write(tmp_path, "fresh.json", kube_list([node("x1")]))
+    write(tmp_path, "fresh.json", kube_list([node("x1"), pod("kube-system", "cilium-x1", "x1", owner="DaemonSet")]))
     fresh = read(tmp_path).cluster("fresh")
     assert fresh.nodes is None and "no control plane in cp-fresh" in fresh.problems[0]
 

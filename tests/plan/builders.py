@@ -97,6 +97,7 @@ def node(
     kubelet: str | None = OLD_K,
     ready: bool | None = True,
     cordoned: bool = False,
+    cordoned_by: str | None = "fleetc",
     busy: bool | None = False,
     busy_reasons: tuple[str, ...] = (),
     pending: bool = False,
@@ -118,6 +119,7 @@ def node(
         target_image=target_image,
         reimage_requested_at=reimage_requested_at,
         problems=problems,
+        fleetc_cordon=cordoned and cordoned_by == "fleetc",
     )
 
 

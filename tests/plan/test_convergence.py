@@ -46,14 +46,16 @@ class World:
                 self.cp = ControlPlaneFacts(Version.parse(step.target), False, 3, Version.parse(step.etcd), False)
                 continue
             n = self.nodes[step.target]
-            if step.action is Action.CORDON:
-                n = replace(n, cordoned=True)
+            if step.action is Action.CORDON:  # fleetc's cordon carries its cordoned-by label
+                n = replace(n, cordoned=True, fleetc_cordon=True)
             elif step.action is Action.MARK_PENDING:
                 n = replace(n, pending=True)
             elif step.action is Action.REIMAGE:
                 n = replace(n, target_image=step.image, reimage_requested_at=now, ready=False)
             elif step.action is Action.UNCORDON:
-                n = replace(n, cordoned=False, pending=False, target_image=None, reimage_requested_at=None)
+                n = replace(
+                    n, cordoned=False, fleetc_cordon=False, pending=False, target_image=None, reimage_requested_at=None
+                )
             self.nodes[n.name] = n
 
     def tick(self) -> None:

@@ -200,8 +200,10 @@ def unavailable(node: NodeFacts, image: str, cordoned: bool) -> bool:
     return cordoned or node.ready is not True or reimaging
 
 
-def known_cluster(live: ClusterLive) -> bool:
+def known_cluster(live: ClusterLive, spec_nodes: int) -> bool:
     cp = live.control_plane
+    if live.nodes is not None and not live.nodes and spec_nodes:
+        return False  # an empty List says nothing
     return (
         live.exists
         and not live.problems
@@ -227,7 +229,7 @@ def check_invariants(case: Case, result: Plan) -> None:
         node_steps = [s for s in steps if s.action in NODE_STEPS]
 
         # 6: unknown cluster -> no step at all, control plane left alone
-        if not known_cluster(live):
+        if not known_cluster(live, sum(p.count for p in cluster.node_pools)):
             if live.exists or live.problems:
                 assert steps == [] and cluster_plan.control_plane_version is None
                 assert cluster_plan.phase == "unknown"

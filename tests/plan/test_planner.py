@@ -15,7 +15,7 @@ from fleetc.plan.planner import plan
 from fleetc.spec.fleet import FleetSpec
 from fleetc.spec.loader import load_fleet
 
-from .builders import ETCD, NEW_K, NOW, cluster, cluster_live, control_plane, fleet, live, node, nodes_of
+from .builders import ETCD, NEW_K, NOW, cluster, cluster_live, control_plane, fleet, live, node, nodes_of, pool
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -50,8 +50,9 @@ def test_unknown_cluster_keeps_pool_status_when_nodes_were_read() -> None:
 
 
 def test_region_argument_plans_one_region() -> None:
-    spec = fleet(cluster("c1"))
-    other = fleet(cluster("c9"), region="r2")
+    one = [pool(count=1, max_unavailable=1)]
+    spec = fleet(cluster("c1", pools=one))
+    other = fleet(cluster("c9", pools=one), region="r2")
     spec.regions.update(other.regions)
     state = LiveState(
         {
@@ -65,7 +66,7 @@ def test_region_argument_plans_one_region() -> None:
 
 
 def test_steps_sort_by_cluster_then_action_order_then_pool_then_target() -> None:
-    spec = fleet(cluster("b"), cluster("a"))
+    spec = fleet(cluster("b", pools=[pool(count=2)]), cluster("a", pools=[pool(count=1, max_unavailable=1)]))
     state = live(
         cluster_live([node("z"), node("y", busy=True)], name="b"),
         cluster_live([node("x", cordoned=True)], control_plane("1.31.1"), name="a"),

@@ -6,15 +6,17 @@ from datetime import timedelta
 from typing import Any
 
 from fleetc.live.facts import NodeFacts
-from fleetc.plan.model import Plan, Reason
+from fleetc.plan.model import Action, Plan, Reason
 from fleetc.plan.planner import plan
 
 from .builders import NEW_IMAGE, NOW, OLD_IMAGE, cluster, cluster_live, fleet, live, node, nodes_of, pool
 
 
 def run(nodes: list[NodeFacts], **pool_args: Any) -> Plan:
-    pools = [pool(**pool_args)] if pool_args else [pool()]
-    return plan(fleet(cluster(pools=pools)), live(cluster_live(nodes)), [], NOW)
+    """One pool ``gpu`` whose count is the number of its nodes given (missing nodes count as unavailable)."""
+    pool_args.setdefault("count", max(1, sum(1 for n in nodes if n.pool == "gpu")))
+    pool_args.setdefault("max_unavailable", min(2, pool_args["count"]))
+    return plan(fleet(cluster(pools=[pool(**pool_args)])), live(cluster_live(nodes)), [], NOW)
 
 
 def actions(p: Plan) -> list[tuple[str, str]]:
@@ -66,12 +68,32 @@ def test_busy_list_is_shortened_for_people_but_complete_for_machines() -> None:
 
 
 def test_cordoned_idle_node_is_reimaged_without_spending_budget() -> None:
-    p = run([node("c1", cordoned=True), node("c2", cordoned=True), node("idle")], max_unavailable=1)
-    assert actions(p) == [("reimage", "c1"), ("reimage", "c2")]
+    p = run([node("c1", cordoned=True), node("idle")], max_unavailable=1)
+    assert actions(p) == [("reimage", "c1")]
     assert all(s.image == NEW_IMAGE for s in p.steps)
-    # two unavailable already, budget 1: the idle node waits
+    # one unavailable already, budget 1: the idle node waits
     [b] = blocked(p, Reason.MAX_UNAVAILABLE)
-    assert "2 of 1 unavailable" in b.detail and "1 idle node waits" in b.detail
+    assert "1 of 1 unavailable now, 1 of 1 after this step" in b.detail and "1 idle node waits" in b.detail
+
+
+def test_fleetc_cordons_past_the_budget_are_released_not_reimaged() -> None:
+    """Hardening 1: fleetc never reimages more of its own cordons than the budget; it gives the rest back."""
+    p = run([node("c1", cordoned=True), node("c2", cordoned=True), node("c3", cordoned=True)], max_unavailable=1)
+    assert actions(p) == [("reimage", "c1"), ("uncordon", "c2"), ("uncordon", "c3")]
+    assert all("released" in s.detail for s in p.steps if s.action is Action.UNCORDON)
+    assert p.clusters["r1/c1"].pools[0].unavailable_after == 1
+
+
+def test_hand_cordoned_nodes_are_taken_only_within_the_budget() -> None:
+    """Hardening 1: several idle nodes a person cordoned are not reimaged past the budget, nor uncordoned."""
+    mine = [node(f"h{i}", cordoned=True, cordoned_by=None) for i in range(3)]
+    over = run([*mine, node("idle")], max_unavailable=2)
+    assert actions(over) == []
+    [b] = blocked(over, Reason.MAX_UNAVAILABLE)
+    assert "3 of 2 unavailable now" in b.detail and "cordoned by someone else" in b.detail
+    within = run([*mine[:2], node("idle")], max_unavailable=2)
+    assert actions(within) == [("reimage", "h0"), ("reimage", "h1")]
+    assert all(s.cordoned_by_others for s in within.steps)
 
 
 def test_cordoned_not_ready_node_waits_for_ready_before_its_reimage() -> None:
@@ -95,28 +117,37 @@ def test_cordons_stop_at_the_budget() -> None:
     p = run(nodes_of(10), max_unavailable=2)
     assert [a for a, _ in actions(p)] == ["cordon", "cordon"]
     [b] = blocked(p, Reason.MAX_UNAVAILABLE)
-    assert b.detail == "pool gpu: 2 of 2 unavailable (maxUnavailable 2); 8 idle nodes wait"
+    assert b.detail == "pool gpu: 0 of 2 unavailable now, 2 of 2 after this step (maxUnavailable 2); 8 idle nodes wait"
 
 
 def test_existing_unavailability_counts_against_the_budget() -> None:
-    nodes = [*nodes_of(5), node("down", ready=False, busy=True), node("rebuilding", target_image=NEW_IMAGE)]
+    since = NOW - timedelta(minutes=5)
+    nodes = [
+        *nodes_of(5),
+        node("down", ready=False, busy=True),
+        node("rebuilding", target_image=NEW_IMAGE, reimage_requested_at=since),
+    ]
     p = run(nodes, max_unavailable=3)
     assert [a for a, _ in actions(p)] == ["mark-pending", "cordon"]
 
 
 def test_over_budget_cordons_nothing_more() -> None:
+    """fleetc's cordons of busy nodes over the budget are released first (they wait anyway)."""
     nodes = [*nodes_of(3), *(node(f"x{i}", cordoned=True, busy=True) for i in range(3))]
     p = run(nodes, max_unavailable=2)
-    assert [a for a, _ in actions(p)] == []
+    assert actions(p) == [("uncordon", "x0")]
     [b] = blocked(p, Reason.MAX_UNAVAILABLE)
-    assert "3 of 2 unavailable" in b.detail
+    assert "3 of 2 unavailable now, 2 of 2 after this step" in b.detail
 
 
-def test_not_ready_idle_nodes_are_cordoned_at_no_cost() -> None:
+def test_not_ready_idle_nodes_wait_and_are_explained() -> None:
+    """Hardening 1 and 10: a NotReady node is not cordoned "for free" (it would hold budget once back), but named."""
     nodes = [node("down1", ready=False), node("down2", ready=False), *nodes_of(3)]
     p = run(nodes, max_unavailable=3)
-    # 2 NotReady (already unavailable) + 1 Ready into the one place left
-    assert actions(p) == [("cordon", "down1"), ("cordon", "down2"), ("cordon", "n000")]
+    # 2 NotReady (already unavailable, zone a) + 1 Ready into the one place left, from another zone
+    assert actions(p) == [("cordon", "n001")]
+    [b] = blocked(p, Reason.NODE_NOT_READY)
+    assert b.nodes == ("down1", "down2")
 
 
 def test_cordons_spread_over_zones_pending_first() -> None:
@@ -137,6 +168,16 @@ def test_percentage_budget_rounds_down() -> None:
     p = run(nodes_of(40), count=40, max_unavailable="5%")
     assert len(p.steps) == 2
     assert "maxUnavailable 5% of 40 = 2" in blocked(p, Reason.MAX_UNAVAILABLE)[0].detail
+
+
+def test_percentage_budget_of_a_pool_far_below_its_count_uses_the_live_count() -> None:
+    """Hardening 7: "10%" of 100 must not let all 5 live nodes go at once (and missing nodes count as down)."""
+    p = run(nodes_of(5), count=5, max_unavailable="10%")
+    assert [a for a, _ in actions(p)] == ["cordon"]  # 10% of 5 rounds to 0: one at a time
+    far = run(nodes_of(5), count=100, max_unavailable="10%")
+    assert actions(far) == []  # 95 missing nodes hold the whole budget
+    [b] = blocked(far, Reason.MAX_UNAVAILABLE)
+    assert "95 of 1 unavailable now" in b.detail and "95 nodes of the count missing" in b.detail
 
 
 def test_reimage_past_the_timeout_halts_the_pool() -> None:
@@ -164,16 +205,18 @@ def test_back_at_the_image_but_not_ready_past_the_timeout_halts() -> None:
     assert p.clusters["r1/c1"].phase == "blocked"
 
 
-def test_reimage_within_the_timeout_or_untimed_waits() -> None:
+def test_reimage_within_the_timeout_waits_and_an_untimed_one_stops_the_pool() -> None:
     recent = NOW - timedelta(minutes=119)
-    nodes = [
-        node("r1", cordoned=True, target_image=NEW_IMAGE, reimage_requested_at=recent, ready=False),
-        node("r2", cordoned=True, target_image=NEW_IMAGE),
-        *nodes_of(3),
-    ]
-    p = run(nodes, max_unavailable=3)
-    assert actions(p) == [("cordon", "n000")]
+    timed = node("r1", cordoned=True, target_image=NEW_IMAGE, reimage_requested_at=recent, ready=False)
+    p = run([timed, node("r2", cordoned=True, target_image=NEW_IMAGE, reimage_requested_at=recent), *nodes_of(3)],
+            max_unavailable=3)  # fmt: skip
+    assert actions(p) == [("cordon", "n001")]
     assert [b.reason for b in p.blocked] == [Reason.MAX_UNAVAILABLE]
+    # Hardening 10: a reimage without reimage-requested-at can never time out: fleetc cannot watch it
+    untimed = run([timed, node("r2", cordoned=True, target_image=NEW_IMAGE), *nodes_of(3)], max_unavailable=3)
+    assert actions(untimed) == []
+    [b] = untimed.blocked
+    assert b.reason is Reason.UNKNOWN_STATE and b.nodes == ("r2",) and "reimage-requested-at" in b.detail
 
 
 def test_a_stale_target_image_is_reimaged_again() -> None:
@@ -200,7 +243,7 @@ def test_unknown_node_makes_its_pool_unknown_but_done_nodes_still_uncordon() -> 
 
 
 def test_other_pools_keep_moving_when_one_is_unknown() -> None:
-    spec = fleet(cluster(pools=[pool("gpu"), pool("cpu")]))
+    spec = fleet(cluster(pools=[pool("gpu", count=1), pool("cpu", count=1)]))
     nodes = [node("g", busy=None), node("c", pool="cpu")]
     p = plan(spec, live(cluster_live(nodes)), [], NOW)
     assert actions(p) == [("cordon", "c")]
@@ -208,7 +251,7 @@ def test_other_pools_keep_moving_when_one_is_unknown() -> None:
 
 
 def test_nodes_of_pools_not_in_the_spec_are_ignored() -> None:
-    p = run([node("stranger", pool="legacy"), node("stranger2", pool="legacy", busy=None)])
+    p = run([node("stranger", pool="legacy"), node("stranger2", pool="legacy", busy=None)], count=0, max_unavailable=1)
     assert p.steps == () and p.blocked == ()
     assert p.clusters["r1/c1"].phase == "up-to-date"
 

@@ -46,7 +46,8 @@ def test_parse_error_says_how_to_write_a_version() -> None:
     ("text", "expected"),
     [
         ("v1.30.6+k3s1", Version(1, 30, 6)),
-        ("v1.31.2-eks-7f9249a", Version(1, 31, 2)),
+        ("v1.31.2-eks-7f9249a", Version(1, 31, 2, ("eks-7f9249a",))),  # SemVer: a pre-release, not 1.31.2
+        ("v1.31.2-rc.1", Version(1, 31, 2, ("rc", 1))),
         ("1.29.10", Version(1, 29, 10)),
         ("registry.k8s.io/kube-apiserver:v1.30.6", None),
         ("v1.30", None),
