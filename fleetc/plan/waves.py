@@ -288,7 +288,7 @@ def plan_pool(pool: NodePool, nodes: Sequence[NodeFacts], ctx: PoolContext) -> P
             missing=missing,
             unavailable_after=unavailable,
         ),
-        needs_work=found.needs_work or no_nodes,
+        needs_work=found.needs_work or no_nodes or missing > 0,
     )
     for node in found.done_uncordon:
         wave.steps.append(_step(ctx, Action.UNCORDON, node, pool.name, "at the image: back into service"))
@@ -430,14 +430,23 @@ def _report_waits(
             )
         )
     not_ready = [*found.not_ready, *found.done_waiting]
-    if not_ready:
+    if not_ready or wave.status.missing:
+        what = []
+        if not_ready:
+            what.append(
+                f"{waiting(len(not_ready), 'NotReady node')} to be Ready again (never reimaged while down): "
+                f"{shorten_lazy(not_ready, _name)}"
+            )
+        if wave.status.missing:
+            what.append(
+                f"{plural(wave.status.missing, 'node')} of its count {pool.count} missing from the live list "
+                f"{'waits' if wave.status.missing == 1 else 'wait'} to be listed again"
+            )
         wave.blocked.append(
             Blocked(
                 cid,
                 Reason.NODE_NOT_READY,
-                f"pool {pool.name}: {waiting(len(not_ready), 'NotReady node')} to be Ready again "
-                f"(never reimaged while down; each counts against maxUnavailable meanwhile): "
-                f"{shorten_lazy(not_ready, _name)}",
+                f"pool {pool.name}: {'; '.join(what)}; each counts against maxUnavailable meanwhile",
                 pool=pool.name,
                 nodes=tuple(n.name for n in not_ready),
             )
