@@ -110,7 +110,8 @@ def pools_stay_within_their_budget(spec: FleetSpec, before: Before, plan: Plan) 
             ]
             if cordons and now + len(cordons) > budget:
                 raise Violation(
-                    "2 (maxUnavailable)", f"{name}/{pool.name}: {now} unavailable + {len(cordons)} cordons, budget {budget}"
+                    "2 (maxUnavailable)",
+                    f"{name}/{pool.name}: {now} unavailable + {len(cordons)} cordons, budget {budget}",
                 )
             lifted = {s.target for s in mine if s.action is Action.UNCORDON}
             back = sum(1 for t in lifted if cluster.nodes[t].unschedulable)
@@ -159,7 +160,9 @@ def nodes_move_only_behind_the_control_plane(spec: FleetSpec, before: Before, pl
             if not _rolled(before, cluster):
                 raise Violation("3 (control plane first)", f"{step.action} {name}/{step.target} while the CP rolls")
             if kubelet.major != cluster.apiserver.major or kubelet.minor > cluster.apiserver.minor:
-                raise Violation("3 (control plane first)", f"{image} ({kubelet}) newer than apiserver {cluster.apiserver}")
+                raise Violation(
+                    "3 (control plane first)", f"{image} ({kubelet}) newer than apiserver {cluster.apiserver}"
+                )
             if image == targets.node_image and (cluster.apiserver, cluster.etcd) != (targets.kubernetes, targets.etcd):
                 raise Violation(
                     "3 (control plane first)",
@@ -184,7 +187,9 @@ def control_plane_moves_one_minor_with_kubelets_in_skew(before: Before, plan: Pl
                 for node in cluster.nodes.values():
                     skew = to.minor - node.kubelet.minor
                     if not node.hidden and not 0 <= skew <= 3:
-                        raise Violation("4 (skew)", f"{name}: apiserver {to} with kubelet {node.kubelet} on {node.name}")
+                        raise Violation(
+                            "4 (skew)", f"{name}: apiserver {to} with kubelet {node.kubelet} on {node.name}"
+                        )
 
 
 def closed_gates_start_nothing(before: Before, plan: Plan, gated: set[str]) -> None:
@@ -221,4 +226,6 @@ def kubelets_in_skew(world: World) -> None:
     for cluster, node in world.all_nodes():
         skew = cluster.apiserver.minor - node.kubelet.minor
         if not node.hidden and not 0 <= skew <= 3:
-            raise Violation("4 (skew)", f"{cluster.name}/{node.name}: kubelet {node.kubelet}, apiserver {cluster.apiserver}")
+            raise Violation(
+                "4 (skew)", f"{cluster.name}/{node.name}: kubelet {node.kubelet}, apiserver {cluster.apiserver}"
+            )

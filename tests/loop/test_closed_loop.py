@@ -20,13 +20,13 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from plan.builders import fleet
 
 from fleetc.plan.model import Phase, Reason
 from fleetc.plan.planner import plan
 from fleetc.spec.fleet import FleetSpec
 from fleetc.versions import Version
 
-from plan.builders import fleet
 from .invariants import Before, Violation, check_all, kubelets_in_skew
 from .world import KEYS, PREFIX, REGION, TICK, SimCluster, SimNode, World
 
@@ -55,17 +55,19 @@ def sites(draw: st.DrawFn) -> Site:
     offered = draw(st.sets(st.integers(start + 1, 30), max_size=3)) if start + 1 <= 30 else set()
     node_images = {f"1.{m}": image_for(m) for m in sorted(offered)}
     etcd_start = draw(st.sampled_from([ETCD, Version(3, 5, 10), Version(3, 4, 30), Version(3, 3, 27)]))
-    channels = {"c": {"kubernetes": str(TARGET), "etcd": str(ETCD), "nodeImage": FINAL_IMAGE, "nodeImages": node_images}}
+    channels = {
+        "c": {"kubernetes": str(TARGET), "etcd": str(ETCD), "nodeImage": FINAL_IMAGE, "nodeImages": node_images}
+    }
     cluster_specs: list[dict[str, Any]] = []
     sims: list[SimCluster] = []
     for index in range(draw(st.integers(1, 2))):
         pools = []
-        sim = SimCluster(
-            f"k{index}", Version(1, start, 0), etcd_start, sidecars=draw(st.booleans()), nodes={}
-        )
+        sim = SimCluster(f"k{index}", Version(1, start, 0), etcd_start, sidecars=draw(st.booleans()), nodes={})
         for p in range(draw(st.integers(1, 2))):
             count = draw(st.integers(2, 10))
-            budget: int | str = draw(st.integers(1, min(3, count))) if draw(st.booleans()) else f"{draw(st.integers(10, 60))}%"
+            budget: int | str = (
+                draw(st.integers(1, min(3, count))) if draw(st.booleans()) else f"{draw(st.integers(10, 60))}%"
+            )
             pools.append({"name": f"p{p}", "instanceType": "gpu8", "count": count, "maxUnavailable": budget})
             for n in range(count):
                 name = f"k{index}-p{p}-{n:02d}"
@@ -76,7 +78,9 @@ def sites(draw: st.DrawFn) -> Site:
     spec = fleet(*cluster_specs, channels=channels)
     frozen = fleet(*cluster_specs, channels=channels, freeze=True)
     spec.fleet = spec.fleet.model_copy(update={"spec": spec.fleet.spec.model_copy(update={"label_prefix": PREFIX})})
-    frozen.fleet = frozen.fleet.model_copy(update={"spec": frozen.fleet.spec.model_copy(update={"label_prefix": PREFIX})})
+    frozen.fleet = frozen.fleet.model_copy(
+        update={"spec": frozen.fleet.spec.model_copy(update={"label_prefix": PREFIX})}
+    )
     images = {image_for(m): Version(1, m, 0) for m in range(27, 31)} | {FINAL_IMAGE: TARGET}
     world = World(spec, sims, images, seed=draw(st.integers(0, 2**32 - 1)))
     world.interference = draw(st.sampled_from([0.0, 0.1, 0.3]))
@@ -128,7 +132,9 @@ def describe(before: Before, result: Any) -> str:
     """The world and the plan at a failing step, compactly, for the failure message."""
     rows = []
     for cluster in before.clusters.values():
-        rows.append(f"{cluster.name} cp {cluster.apiserver}/{cluster.etcd} rolled={before.tick >= cluster.rolling_until}")
+        rows.append(
+            f"{cluster.name} cp {cluster.apiserver}/{cluster.etcd} rolled={before.tick >= cluster.rolling_until}"
+        )
         for n in sorted(cluster.nodes.values(), key=lambda n: n.name):
             marks = {k.split("/")[-1]: v for k, v in n.labels.items()}
             busy = any(n.name in j.nodes for j in cluster.jobs) or n.static_dnd
@@ -148,7 +154,11 @@ def assert_done(site: Site) -> None:
         assert not marks and not node.taints, (node.name, node.labels, node.taints)
 
 
-@settings(max_examples=int(os.environ.get("FLEETC_LOOP_EXAMPLES", "100")), deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@settings(
+    max_examples=int(os.environ.get("FLEETC_LOOP_EXAMPLES", "100")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 @given(sites(), st.sampled_from([0.0, 0.2]))
 def test_every_invariant_holds_at_every_step_and_the_rollout_finishes(site: Site, freeze_rate: float) -> None:
     try:

@@ -134,7 +134,9 @@ class World:
             annotations = {MIRROR_POD_ANNOTATION: "x"}
             if node.static_dnd:
                 annotations[KEYS.do_not_disrupt] = "true"
-            items.append(pod("kube-system", f"node-exporter-{node.name}", node.name, owner="Node", annotations=annotations))
+            items.append(
+                pod("kube-system", f"node-exporter-{node.name}", node.name, owner="Node", annotations=annotations)
+            )
         for job in cluster.jobs:
             for i, name in enumerate(job.nodes):
                 items.append(pod("ml", f"{job.name}-{i}", name, owner="Job"))
