@@ -18,6 +18,7 @@ from .builders import (
     live,
     node,
     nodes_of,
+    pool,
 )
 
 REQUIRED = cluster(approval="required")
@@ -101,7 +102,7 @@ def test_freeze_and_paused_make_one_paused_entry_naming_both() -> None:
 
 
 def test_gates_are_not_asked_of_an_up_to_date_cluster() -> None:
-    spec = fleet(cluster(approval="required", paused=True), freeze=True)
+    spec = fleet(cluster(approval="required", paused=True, pools=[pool(count=1, max_unavailable=1)]), freeze=True)
     state = live(cluster_live([node("a", image=NEW_IMAGE, kubelet="1.31.2")]))
     p = plan(spec, state, [], NOW)
     assert p.blocked == ()
