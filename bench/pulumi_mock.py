@@ -47,8 +47,8 @@ def child(project: Path, stack: str) -> dict[str, Any]:
     from components.mocking import run_stack, stack_config
     from fleetc.compile import compile_region
     from fleetc.live.read import read_live
-    from fleetc.plan.approvals import counted_approvals
     from fleetc.plan.planner import plan
+    from fleetc.repo.approvals import counted_approvals
     from fleetc.spec.loader import load_fleet
 
     os.chdir(project)

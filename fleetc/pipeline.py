@@ -39,9 +39,10 @@ def plan_from_live(
     Raises FleetcError when the live source is unusable (exit 2).
     """
     from fleetc.live.read import read_live
-    from fleetc.plan.approvals import counted_approvals
     from fleetc.plan.planner import plan
+    from fleetc.repo.approvals import committed_approvals
 
     state = read_live(live_source, regions, spec.label_prefix, kubeconfig)
-    approvals, notes = counted_approvals(spec, rev)
-    return Planned(state, plan(spec, state, approvals, now, region=region), notes)
+    committed = committed_approvals(spec, rev)
+    result = plan(spec, state, committed.approvals, now, region=region, policy=committed.policy)
+    return Planned(state, result, committed.notes)

@@ -60,18 +60,14 @@ def selected_regions(spec: FleetSpec, region: str | None) -> dict[str, list[str]
 
 def check_rev(spec: FleetSpec, rev: str) -> None:
     """An explicit ``--rev`` must name a commit: a typo must not silently make every approval not count."""
-    import git
+    from fleetc.repo.repository import find_commit, open_repository
 
-    from fleetc.plan.approvals import open_repo
-
-    repo = open_repo(spec.root)
+    repo = open_repository(spec.root)
     if repo is None:
-        return  # outside a checkout every approval counts, and counted_approvals says so
+        return  # outside a checkout every approval counts, and committed_approvals says so
     with repo:
-        try:
-            repo.commit(rev)
-        except (git.BadName, git.BadObject, ValueError, git.GitCommandError):
-            raise usage_error(f"--rev {rev}: not a commit of {repo.working_tree_dir}") from None
+        if find_commit(repo, rev) is None:
+            raise usage_error(f"--rev {rev}: not a commit of {repo.working_tree_dir}")
 
 
 def plan_live(

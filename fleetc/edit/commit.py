@@ -14,6 +14,7 @@ from pathlib import Path
 import git
 
 from fleetc.errors import FleetcError, fail
+from fleetc.repo.repository import open_repository
 
 
 @dataclass(frozen=True)
@@ -24,10 +25,9 @@ class Committed:
 
 def commit_file(path: Path, message: str) -> Committed | None:
     """Commit ``path`` alone with ``message``; None if it has no change to commit. FleetcError on failure."""
-    try:
-        repo = git.Repo(path.parent, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise fail(path, f"--commit: {path} is not inside a git repository") from None
+    repo = open_repository(path.parent)
+    if repo is None:
+        raise fail(path, f"--commit: {path} is not inside a git repository")
     with repo:
         top = repo.working_tree_dir
         if top is None:

@@ -23,8 +23,8 @@ from fleetc.preview.fleet_diff import diff_fleets
 from fleetc.preview.model import BASIS_LIVE, BASIS_TARGET, Preview
 from fleetc.preview.resource_diff import diff_graphs
 from fleetc.preview.sources import Side, load_side, open_repository
-from fleetc.spec.fleet import FleetSpec
-from fleetc.spec.models import ApprovalDoc
+from fleetc.repo.approvals import CommittedApprovals, committed_approvals
+from fleetc.spec.fleet import ApprovalPolicy, FleetSpec
 
 # (source, region -> cluster names, label prefix) -> live facts; injected so tests need no cluster
 LiveReader = Callable[[str, Mapping[str, Sequence[str]], str], LiveState]
@@ -106,15 +106,15 @@ def _plan(side: Side, state: LiveState | None, now: datetime | None) -> tuple[Pl
 
     if now is None:
         raise ValueError("build_preview: a live plan needs now")
-    approvals, notes = _approvals(side)
-    return plan(side.spec, state, approvals, now), [f"approvals ({side.rev}): {n}" for n in notes]
+    committed = _approvals(side)
+    result = plan(side.spec, state, committed.approvals, now, policy=committed.policy)
+    return result, [f"approvals ({side.rev}): {n}" for n in committed.notes]
 
 
-def _approvals(side: Side) -> tuple[list[ApprovalDoc], list[str]]:
-    """At a commit every approval is committed by construction; in the working tree only committed ones count."""
+def _approvals(side: Side) -> CommittedApprovals:
+    """At a commit every approval (and its policy) is committed by construction; in the working tree only
+    what is committed counts."""
     assert side.spec is not None
     if side.commit is not None:
-        return list(side.spec.approvals), []
-    from fleetc.plan.approvals import counted_approvals
-
-    return counted_approvals(side.spec, "HEAD")
+        return CommittedApprovals(list(side.spec.approvals), ApprovalPolicy.of(side.spec))
+    return committed_approvals(side.spec, "HEAD")

@@ -14,15 +14,16 @@ nothing). A revision that does not exist is the caller's error: exit 2.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 import git
 
-from fleetc.errors import Diagnostic, FleetcError, fail
+from fleetc.errors import Diagnostic, FleetcError
+from fleetc.repo.fleet_at import fleet_tree
+from fleetc.repo.repository import require_commit, require_repository
 from fleetc.spec.fleet import FleetSpec
 
 WORKTREE = "WORKTREE"
-_BAD_REV = (git.BadName, git.BadObject, ValueError, git.GitCommandError)
 
 
 @dataclass(frozen=True)
@@ -47,25 +48,17 @@ class Side:
 
 
 def open_repository(repo_dir: Path) -> git.Repo:
-    try:
-        return git.Repo(repo_dir, search_parent_directories=True)
-    except (git.InvalidGitRepositoryError, git.NoSuchPathError):
-        raise fail(repo_dir, f"{repo_dir} is not inside a git repository; preview compares two revisions") from None
+    return require_repository(repo_dir, "preview compares two revisions")
 
 
 def resolve(repo: git.Repo, rev: str) -> str:
     """The full sha ``rev`` names; FleetcError (exit 2) if it names no commit."""
-    try:
-        return str(repo.commit(rev).hexsha)
-    except _BAD_REV:
-        raise fail(
-            str(repo.working_tree_dir or repo.git_dir), f"{rev!r} is not a commit: pass a branch, tag or sha"
-        ) from None
+    return str(require_commit(repo, rev).hexsha)
 
 
 def load_side(repo: git.Repo, repo_dir: Path, rev: str, fleet_dir: str) -> Side:
     """Load the fleet of one side; only a bad revision raises."""
-    from fleetc.plan.approvals import load_fleet_at
+    from fleetc.repo.fleet_at import load_fleet_at
     from fleetc.spec.loader import load_fleet
 
     if rev == WORKTREE:
@@ -83,15 +76,7 @@ def load_side(repo: git.Repo, repo_dir: Path, rev: str, fleet_dir: str) -> Side:
 
 
 def _has_directory(repo: git.Repo, sha: str, repo_dir: Path, fleet_dir: str) -> bool:
-    top = Path(repo.working_tree_dir or repo_dir).resolve()
     try:
-        inside = PurePosixPath(repo_dir.resolve().relative_to(top).as_posix()) / fleet_dir
-    except ValueError:
+        return fleet_tree(repo, repo.commit(sha), repo_dir, fleet_dir) is not None
+    except FleetcError:
         return False
-    path = inside.as_posix()
-    tree = repo.commit(sha).tree
-    try:
-        found = tree if path in ("", ".") else tree / path
-    except KeyError:
-        return False
-    return bool(found.type == "tree")

@@ -29,9 +29,9 @@ mocking = pytest.importorskip("components.mocking")
 from fleetc.compile import compile_region  # noqa: E402
 from fleetc.compile.graph import DesiredGraph  # noqa: E402
 from fleetc.live.read import read_live  # noqa: E402
-from fleetc.plan.approvals import counted_approvals  # noqa: E402
 from fleetc.plan.planner import plan  # noqa: E402
 from fleetc.policy import RULES_BY_ID, run_rules  # noqa: E402
+from fleetc.repo.approvals import counted_approvals  # noqa: E402
 from fleetc.spec.loader import load_fleet  # noqa: E402
 
 NOW = "2026-11-25T15:00:00Z"

@@ -27,8 +27,8 @@ from fleetc.compile import compile_region  # noqa: E402
 from fleetc.compile.graph import GROUP_KINDS, DesiredGraph, Kind  # noqa: E402
 from fleetc.compile.objects import keep_live_paths, kube_object  # noqa: E402
 from fleetc.live.read import read_live  # noqa: E402
-from fleetc.plan.approvals import counted_approvals  # noqa: E402
 from fleetc.plan.planner import plan  # noqa: E402
+from fleetc.repo.approvals import counted_approvals  # noqa: E402
 from fleetc.spec.loader import load_fleet  # noqa: E402
 
 NOW = "2026-11-25T15:00:00Z"

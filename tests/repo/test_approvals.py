@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from fleetc.errors import FleetcError
-from fleetc.plan.approvals import NOT_A_CHECKOUT, counted_approvals, load_fleet_at
+from fleetc.repo.approvals import NOT_A_CHECKOUT, counted_approvals
+from fleetc.repo.fleet_at import load_fleet_at
 from fleetc.spec.loader import load_fleet
 from fleetc.spec.models import ApprovalDoc
 
@@ -207,3 +208,89 @@ def test_load_fleet_at_names_a_bad_revision_or_directory(repo: Path, rev: str, s
 def test_load_fleet_at_outside_git(tmp_path: Path) -> None:
     with pytest.raises(FleetcError, match="not inside a git repository"):
         load_fleet_at(tmp_path, "HEAD", "fleet")
+
+
+# ----------------------------------------------------------------- the policy is read at the same commit (hardening 17)
+
+
+def plan_of(repo: Path) -> list[tuple[str, str]]:
+    """What the real pipeline would do with the working tree: (reason, detail) of the approval gate, if closed."""
+    from datetime import UTC, datetime
+
+    from fleetc.live.facts import ClusterLive, ControlPlaneFacts, LiveState, NodeFacts, RegionLive
+    from fleetc.plan.planner import plan
+    from fleetc.repo.approvals import committed_approvals
+    from fleetc.versions import Version
+
+    spec = load_fleet(repo / "fleet")
+    nodes = tuple(NodeFacts(f"n{i}", "p", "a", Version(1, 30, 6), "img-old", True, False, False) for i in range(3))
+    cp = ControlPlaneFacts(Version(1, 30, 6), True, 3, Version(3, 5, 16), True)
+    state = LiveState({"r1": RegionLive("r1", {"c1": ClusterLive("r1/c1", True, cp, nodes)})})
+    committed = committed_approvals(spec)
+    result = plan(spec, state, committed.approvals, datetime(2026, 1, 1, tzinfo=UTC), policy=committed.policy)
+    return [(str(b.reason), b.detail) for b in result.blocked if b.reason == "approval-required"]
+
+
+def test_an_uncommitted_approver_does_not_make_a_committed_approval_count(repo: Path) -> None:
+    approval = approval_yaml("by-eve").replace("ops@t.example", "eve@t.example")
+    write(repo / "fleet" / "approvals" / "by-eve.yaml", approval)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-q", "-m", "eve approves")
+    write(
+        repo / "fleet" / "regions" / "r1.yaml",
+        (REGION % 3).replace("channel: rapid", "channel: rapid\n      upgrade: {approval: required}"),
+    )
+    git(repo, "commit", "-qam", "c1 needs approval")
+    (repo / "fleet" / "approvals" / "committed.yaml").unlink()
+    git(repo, "commit", "-qam", "only eve's approval left")
+    assert plan_of(repo)  # eve is no approver: gated
+    write(repo / "fleet" / "tenants.yaml", TENANT.replace("[ops@t.example]", "[ops@t.example, eve@t.example]"))
+    [(_, detail)] = plan_of(repo)  # added on disk only: still gated, and the detail says why
+    assert "only in uncommitted changes" in detail
+    git(repo, "commit", "-qam", "eve becomes an approver")
+    assert plan_of(repo) == []  # committed: counts
+
+
+def test_an_uncommitted_switch_to_automatic_unlocks_nothing(repo: Path) -> None:
+    required = (REGION % 3).replace("channel: rapid", "channel: rapid\n      upgrade: {approval: required}")
+    write(repo / "fleet" / "regions" / "r1.yaml", required)
+    (repo / "fleet" / "approvals" / "committed.yaml").unlink()
+    git(repo, "commit", "-qam", "c1 needs approval, none given")
+    assert plan_of(repo)
+    write(repo / "fleet" / "regions" / "r1.yaml", required.replace("approval: required", "approval: automatic"))
+    [(_, detail)] = plan_of(repo)
+    assert "approval: required as committed" in detail
+    git(repo, "commit", "-qam", "automatic")
+    assert plan_of(repo) == []
+
+
+def test_a_committed_fleet_that_does_not_load_counts_no_approval(repo: Path) -> None:
+    write(repo / "fleet" / "tenants.yaml", "kind: [")
+    git(repo, "commit", "-qam", "broken")
+    write(repo / "fleet" / "tenants.yaml", TENANT)  # fixed on disk only
+    counted, notes = counted_approvals(load_fleet(repo / "fleet"))
+    assert counted == [] and "does not load" in notes[0]
+
+
+def test_an_approval_behind_a_committed_symlink_does_not_count(repo: Path) -> None:
+    outside = repo / "elsewhere.yaml"
+    write(outside, approval_yaml("linked"))
+    (repo / "fleet" / "approvals" / "linked.yaml").symlink_to(outside)
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "a link")
+    (repo / "fleet" / "approvals" / "linked.yaml").unlink()
+    write(repo / "fleet" / "approvals" / "linked.yaml", approval_yaml("linked"))  # the same text, as a file
+    counted, notes = counted_approvals(load_fleet(repo / "fleet"))
+    assert names(counted) == ["committed"] and "approval linked" in notes[0]
+
+
+def test_a_clean_checkout_is_not_read_twice(repo: Path) -> None:
+    """With nothing changed under fleet/, the fleet on disk is the committed one (and an ignored file is a change)."""
+    counted, notes = counted_approvals(load_fleet(repo / "fleet"))
+    assert names(counted) == ["committed"] and notes == []
+    write(repo / ".gitignore", "fleet/approvals/ignored.yaml\n")
+    git(repo, "add", ".gitignore")
+    git(repo, "commit", "-qm", "ignore")
+    write(repo / "fleet" / "approvals" / "ignored.yaml", approval_yaml("ignored"))
+    counted, notes = counted_approvals(load_fleet(repo / "fleet"))
+    assert names(counted) == ["committed"] and "approval ignored" in notes[0]
