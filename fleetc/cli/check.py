@@ -35,6 +35,12 @@ NOW_OPTION = typer.Option(None, "--now", help="With --live: the planner's clock,
 FORMAT_OPTION = typer.Option(PlanFormat.TEXT, "--format", help="text, markdown (a PR comment) or json.")
 REV_OPTION = typer.Option(None, "--rev", help="With --live: git revision whose committed approvals count (HEAD).")
 RULES_OPTION = typer.Option(False, "--rules", help="List every rule with its severity and reason, then exit.")
+BASE_OPTION = typer.Option(
+    None,
+    "--base",
+    help="Also judge the change from this git revision to the fleet on disk (a pull request's base): e.g. an "
+    "approval signed by an approver the same change adds.",
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -50,6 +56,7 @@ def check(
     output: PlanFormat = FORMAT_OPTION,
     rev: str | None = REV_OPTION,
     list_rules: bool = RULES_OPTION,
+    base: str | None = BASE_OPTION,
 ) -> None:
     """Run the policy rules (the CrossGuard pack's, without the engine) over the compiled fleet."""
     from fleetc.cli.options import parse_now, plan_live, selected_regions
@@ -76,7 +83,14 @@ def check(
             state, basis = planned.live, planned.plan
             live_plan = basis
         graphs = compile_regions(spec, basis, regions, clock)
-    report = PolicyReport.of(run_rules(graphs.values(), spec, live_plan, live=state), not_evaluated(state, live_plan))
+    violations = run_rules(graphs.values(), spec, live_plan, live=state)
+    if base is not None:
+        from fleetc.policy.review import review_change
+        from fleetc.repo.fleet_at import load_fleet_at
+
+        with user_errors():
+            violations = [*violations, *review_change(load_fleet_at(spec.root, base, "."), spec)]
+    report = PolicyReport.of(violations, not_evaluated(state, live_plan))
     _print(report, output, "live" if live else "target", sorted(graphs))
     if not report.passed:
         raise typer.Exit(EXIT_POLICY)

@@ -18,6 +18,7 @@ from fleetc.live.facts import LiveState
 from fleetc.plan.model import Plan
 from fleetc.policy import not_evaluated, run_rules
 from fleetc.policy.report import PolicyReport
+from fleetc.policy.review import review_change
 from fleetc.preview.basis import compile_regions, target_plan
 from fleetc.preview.fleet_diff import diff_fleets
 from fleetc.preview.model import BASIS_LIVE, BASIS_TARGET, Preview
@@ -58,9 +59,10 @@ def build_preview(
     notes += head_notes
     head_graphs = compile_regions(head.spec, head_plan, now=now)
     live_plan = head_plan if state is not None else None
-    policy = PolicyReport.of(
-        run_rules(head_graphs.values(), head.spec, live_plan, live=state), not_evaluated(state, live_plan)
-    )
+    violations = run_rules(head_graphs.values(), head.spec, live_plan, live=state)
+    if base.spec is not None:
+        violations = [*violations, *review_change(base.spec, head.spec)]
+    policy = PolicyReport.of(violations, not_evaluated(state, live_plan))
     if base.spec is None and not base.absent:
         return Preview(base, head, basis, plan=live_plan, now=now, policy=policy, notes=tuple(notes))
     base_graphs: dict[str, DesiredGraph] = {}

@@ -294,3 +294,21 @@ def test_a_clean_checkout_is_not_read_twice(repo: Path) -> None:
     write(repo / "fleet" / "approvals" / "ignored.yaml", approval_yaml("ignored"))
     counted, notes = counted_approvals(load_fleet(repo / "fleet"))
     assert names(counted) == ["committed"] and "approval ignored" in notes[0]
+
+
+def test_check_flags_an_approver_and_their_approval_in_one_change(repo: Path) -> None:
+    """Hardening 17: adding an approver and an approval they signed in one pull request is a policy finding."""
+    from typer.testing import CliRunner
+
+    from fleetc.cli.main import app
+
+    write(repo / "fleet" / "tenants.yaml", TENANT.replace("[ops@t.example]", "[ops@t.example, eve@t.example]"))
+    write(repo / "fleet" / "approvals" / "eve.yaml", approval_yaml("eve").replace("ops@t.example", "eve@t.example"))
+    fleet = str(repo / "fleet")
+    flagged = CliRunner().invoke(app, ["check", "--fleet", fleet, "--base", "HEAD", "--format", "json"])
+    assert flagged.exit_code == 1, flagged.output
+    assert "approval-by-new-approver" in flagged.stdout and "eve@t.example" in flagged.stdout
+    git(repo, "add", "fleet/tenants.yaml")
+    git(repo, "commit", "-qm", "eve becomes an approver")  # the approver lands first, on its own
+    separate = CliRunner().invoke(app, ["check", "--fleet", fleet, "--base", "HEAD", "--format", "json"])
+    assert "approval-by-new-approver" not in separate.stdout
