@@ -13,6 +13,7 @@ from pathlib import Path
 import typer
 
 from fleetc.cli.common import FLEET_OPTION, emit, load, stderr, user_errors
+from fleetc.cli.outdir import usable_out_dir, write_failed
 
 PIPE_WIDTH = 132  # text to a file or a pipe: wide enough for the three-strategy table
 
@@ -54,6 +55,8 @@ def simulate_command(
     from fleetc.simulate.run import simulate
     from fleetc.simulate.scenario import load_scenario
 
+    if out is not None:
+        usable_out_dir(out)  # before minutes of simulation, not after
     with user_errors():
         loaded = load_scenario(scenario)
     spec = load(fleet)
@@ -69,5 +72,9 @@ def simulate_command(
             console = Console(highlight=False, emoji=False, width=PIPE_WIDTH)
         console.print(render(comparison))
     if out is not None:
-        for path in write_plots(comparison, out):
+        try:
+            written = write_plots(comparison, out)
+        except OSError as error:
+            raise write_failed(error) from None
+        for path in written:
             stderr.print(f"wrote {path}", markup=False)

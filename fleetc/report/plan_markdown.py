@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from fleetc.plan.model import Action, Blocked, Plan, PoolStatus
+from fleetc.plan.model import Action, Blocked, Plan, PoolStatus, Reason
 from fleetc.report.plan_view import ClusterView, StepGroup, cluster_views, counts, node_list, plural, summarize
 
 COMMENT_LIMIT = 60_000  # GitHub's cap is 65,536; keep room for a bot's own header
@@ -78,11 +78,12 @@ def _details(view: ClusterView) -> list[str]:
         + (f", node image `{view.node_image}`" if view.node_image else "")
     )
     if view.pools:
-        lines += ["", "| pool | at target | unavailable / max | busy |", "|---|--:|--:|--:|"]
+        lines += ["", "| pool | at target | unavailable now / max | after this step | busy |", "|---|--:|--:|--:|--:|"]
         for pool in view.pools:
+            after = view.unavailable_after(pool)
             lines.append(
                 f"| {escape(pool.name)} | {pool.at_target}/{pool.total} | {pool.unavailable}/{pool.max_unavailable} "
-                f"| {_busy(view, pool)} |"
+                f"| {NONE if after is None else f'{after}/{pool.max_unavailable}'} | {_busy(view, pool)} |"
             )
     if view.steps:
         lines += ["", "| now | targets |", "|---|---|"]
@@ -110,9 +111,10 @@ def _step_cell(group: StepGroup) -> str:
 
 def _blocked_line(entry: Blocked) -> str:
     where = f" ({escape(entry.pool)})" if entry.pool else ""
-    line = f"**{entry.reason}**{where}: {escape(entry.detail)}"
+    when = "after this step: " if entry.reason is Reason.MAX_UNAVAILABLE else ""
+    line = f"**{entry.reason}**{where}: {when}{escape(entry.detail)}"
     if entry.nodes:
-        line += f" — {len(entry.nodes)} nodes: `{node_list(entry.nodes, limit=400)}`"
+        line += f" — {plural(len(entry.nodes), 'node')}: `{node_list(entry.nodes, limit=400)}`"
     return line
 
 

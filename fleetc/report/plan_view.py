@@ -102,11 +102,29 @@ class ClusterView:
         """Busy nodes of ``pool`` that hold up its rollout (PoolStatus.busy also counts upgraded ones)."""
         return sum(len(b.nodes) for b in self.blocked if b.reason is Reason.BUSY and b.pool == pool)
 
+    def unavailable_after(self, pool: PoolStatus) -> int | None:
+        """Unavailable nodes of ``pool`` once this step's cordons apply, when the plan says so.
+
+        The planner reports that count only in a pool's ``max-unavailable``
+        entry, and only when the budget is what stops it: it takes idle
+        nodes up to the room left, so the count is then ``max(now, budget)``.
+        None when the pool has no such entry (every candidate was taken).
+        """
+        if any(b.reason is Reason.MAX_UNAVAILABLE and b.pool == pool.name for b in self.blocked):
+            return max(pool.unavailable, pool.max_unavailable)
+        return None
+
+    def unavailable_text(self, pool: PoolStatus) -> str:
+        """``now 8 of 12 unavailable, 12 after this step``: the budget's before and after, never a bare count."""
+        text = f"now {pool.unavailable} of {pool.max_unavailable} unavailable"
+        after = self.unavailable_after(pool)
+        return text + (f", {after} after this step" if after is not None and after != pool.unavailable else "")
+
     def pool_line(self, pool: PoolStatus) -> str:
-        """``97/256 at target, 8/12 unavailable, 206 busy (142 waiting)``."""
+        """``97/256 at target, now 8 of 12 unavailable, 12 after this step, 206 busy (142 waiting)``."""
         waiting = self.busy_waiting(pool.name)
         busy = f"{pool.busy} busy" + (f" ({waiting} waiting)" if waiting else "")
-        return f"{pool.at_target}/{pool.total} at target, {pool.unavailable}/{pool.max_unavailable} unavailable, {busy}"
+        return f"{pool.at_target}/{pool.total} at target, {self.unavailable_text(pool)}, {busy}"
 
     @property
     def idle(self) -> bool:
@@ -194,6 +212,30 @@ def clip(text: str, limit: int) -> str:
         return text
     cut = text.rfind(" ", 0, limit)
     return text[: cut if cut > 0 else limit].rstrip(",;: ") + " …"
+
+
+FIX_SEPARATOR = "; "
+MIN_HEAD = 40  # shorter than this, a cut head says too little: the detail is shown whole
+
+
+def clip_detail(text: str, limit: int) -> str:
+    """A planner detail cut to about ``limit`` characters, never losing its last clause.
+
+    Details read "what: the list of nodes; what to do about it": the last
+    clause after ``; `` is the fix (how to un-halt a pool, what to commit),
+    the one sentence an on-call engineer needs. So the middle is cut (the
+    list, whose names are also on the node line and in the JSON), and a
+    detail whose fix leaves too little room is not cut at all.
+    """
+    if len(text) <= limit:
+        return text
+    head, separator, fix = text.rpartition(FIX_SEPARATOR)
+    if not separator:
+        return clip(text, limit)
+    room = limit - len(separator) - len(fix)
+    if room < MIN_HEAD:
+        return text
+    return clip(head, room) + separator + fix
 
 
 # --- node lists ---------------------------------------------------------------
