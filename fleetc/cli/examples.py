@@ -3,7 +3,8 @@
 Each entry is what a person would type, with a comment saying what it does.
 The paths are this repository's example fleet and snapshot, so every line
 runs as written from a checkout (tests/cli/test_help.py runs the offline
-ones). No square brackets: typer's help renders rich markup.
+ones). Help is plain click text: the ``\b`` line keeps click from
+re-flowing the examples into one paragraph.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ EXAMPLES: dict[str, tuple[tuple[str, str], ...]] = {
 
 def epilog(command: str) -> str:
     """The Examples section of ``command``'s help ("" for ``fleetc`` itself)."""
-    lines = ["Examples:"]
+    lines = ["Examples:", "", "\b"]
     for example, what in EXAMPLES[command]:
         lines.append(f"  $ {example}")
         lines.append(f"      {what}")

@@ -24,8 +24,8 @@ PREFIX_OPTION = typer.Option("fleet.example.com", "--label-prefix", help="Prefix
 REQUIREMENT_OPTION = typer.Option(
     None,
     "--requirement",
-    help="The pip requirement of fleetc for requirements.txt, e.g. 'fleetc[pulumi] @ git+https://HOST/ORG/fleetc@v0.1.0'. "
-    "Default: a placeholder that pip refuses, to edit.",
+    help="The pip requirement of fleetc for requirements.txt, "
+    "e.g. 'fleetc[pulumi] @ git+https://HOST/ORG/fleetc@v0.1.0'. Default: a placeholder that pip refuses, to edit.",
 )
 FORCE_OPTION = typer.Option(False, "--force", help="Overwrite files that exist (only the files init writes).")
 

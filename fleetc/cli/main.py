@@ -37,7 +37,9 @@ COMMANDS: dict[str, CommandEntry] = {
     "validate": CommandEntry("validate", "Check the fleet (SPEC.md section 2): every error at once, exit 0 or 2."),
     "schema": CommandEntry("validate", "Print the JSON Schema of the fleet spec, for editors (yaml-language-server)."),
     "plan": CommandEntry("plan", "Show the next safe step of every rollout, and what is blocked and why."),
-    "approve": CommandEntry("approve", "Write (and with --commit, commit) an Approval for CLUSTER's upgrade to --kubernetes."),
+    "approve": CommandEntry(
+        "approve", "Write (and with --commit, commit) an Approval for CLUSTER's upgrade to --kubernetes."
+    ),
     "render": CommandEntry("render", "Write plain Kubernetes manifests, one folder per cluster, for Argo CD or Flux."),
     "check": CommandEntry(
         "check", "Run the policy rules (the CrossGuard pack's, without the engine) over the compiled fleet."
@@ -45,7 +47,9 @@ COMMANDS: dict[str, CommandEntry] = {
     "preview": CommandEntry(
         "preview", "Show what a change does: fleet diff, resource diff, head's plan (with --live) and policy report."
     ),
-    "simulate": CommandEntry("simulate", "Simulate an upgrade rollout under a job trace: fleetc vs drain vs wait-idle."),
+    "simulate": CommandEntry(
+        "simulate", "Simulate an upgrade rollout under a job trace: fleetc vs drain vs wait-idle."
+    ),
     "live": CommandEntry("live", "Live state of the clusters: export a snapshot."),
 }
 
@@ -132,6 +136,10 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=True,
     pretty_exceptions_enable=False,
+    # Plain click help: typer's rich help imports rich.markdown, rich.syntax and rich.traceback,
+    # which alone cost about 0.2 s of CPU on every `--help` (docs/performance.md).
+    rich_markup_mode=None,
+    context_settings={"max_content_width": 120},
 )
 
 

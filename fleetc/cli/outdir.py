@@ -39,4 +39,3 @@ def write_failed(error: OSError, flag: str = "--out") -> typer.Exit:
 def _refuse(message: str) -> typer.Exit:
     stderr.print(message, markup=False)
     return typer.Exit(EXIT_INVALID)
-

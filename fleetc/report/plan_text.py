@@ -31,7 +31,6 @@ from fleetc.report.plan_view import (
     StepGroup,
     clip_detail,
     cluster_views,
-    counts,
     node_list,
     plural,
     summarize,

@@ -24,8 +24,14 @@ TEMPLATES = Path(str(files("fleetc.scaffold") / "templates"))
 SCHEMA_PATH = PurePosixPath(".fleetc/fleet.schema.json")
 # Templates whose ${...} placeholders are filled; the others (workflows: ${{ }}) are copied verbatim.
 SUBSTITUTED = frozenset(
-    {"Pulumi.yaml", "requirements.txt", "fleet/fleet.yaml", "fleet/tenants.yaml", "fleet/regions/region.yaml",
-     "stacks/Pulumi.region.yaml"}
+    {
+        "Pulumi.yaml",
+        "requirements.txt",
+        "fleet/fleet.yaml",
+        "fleet/tenants.yaml",
+        "fleet/regions/region.yaml",
+        "stacks/Pulumi.region.yaml",
+    }
 )
 # A host that can never resolve (RFC 2606): pip fails at once, and no package of that name on a
 # public index can be installed in fleetc's place. `fleetc init --requirement` names the real one.

@@ -112,8 +112,8 @@ def render(comparison: Comparison) -> RenderableType:
     nodes = sum(p.nodes for p in comparison.pools)
     head = Text(
         f"scenario {comparison.scenario.name}, seed {comparison.seed}: {plural(nodes, 'node')} in "
-        f"{plural(len(comparison.pools), 'pool')}, {sum(p.arrivals_per_day for p in comparison.pools):,.0f} jobs/day, offered load "
-        f"{_mean_load(comparison):.2f}\n"
+        f"{plural(len(comparison.pools), 'pool')}, {sum(p.arrivals_per_day for p in comparison.pools):,.0f} "
+        f"jobs/day, offered load {_mean_load(comparison):.2f}\n"
         f"lower bound {bound.hours:.1f} h without interrupting a job (longest job running at start "
         f"{bound.longest_job_hours:.1f} h, budget alone {bound.budget_hours:.1f} h)"
     )
@@ -183,7 +183,7 @@ def _job_start(started: float, how: str | None) -> str:
     """When and where the job began; jobs running at t=0 began before the simulation did."""
     if started < 0:
         return f"that was running since before the start (it began about {-started / HOUR:.1f} h earlier)"
-    where = f" on a {how}" if how else ""
+    where = f" on {'an' if how[:1] in 'aeiou' else 'a'} {how}" if how else ""
     return f"that started at {started / HOUR:.1f} h{where}"
 
 
@@ -215,7 +215,7 @@ def write_plots(comparison: Comparison, out: Path) -> list[Path]:
             ax.set_title(pool, fontsize=9)
             ax.set_ylabel("nodes")
             ax.axvline(comparison.bound.hours, color="black", linestyle=":", linewidth=1)
-        for ax in list(axes.flat)[len(pools):]:
+        for ax in list(axes.flat)[len(pools) :]:
             ax.set_visible(False)
         for ax in axes[-1]:
             ax.set_xlabel("hours since start")
@@ -231,6 +231,25 @@ def write_plots(comparison: Comparison, out: Path) -> list[Path]:
     return written
 
 
+def progress_curve(result: RunResult) -> tuple[list[float], list[int]]:
+    """(hours, nodes at target) over the run, ending at the makespan with every node done.
+
+    The samples are periodic, so the last one can precede the last reimage:
+    the curve then ends at the makespan explicitly, so that what the chart
+    shows and what the table says are the same instant.
+    """
+    totals: dict[int, int] = defaultdict(int)
+    for sample in result.samples:
+        totals[sample.time] += sample.at_target
+    instants = sorted(totals)
+    hours = [t / HOUR for t in instants]
+    done = [totals[t] for t in instants]
+    if result.makespan is not None and (not instants or instants[-1] < result.makespan or done[-1] < result.nodes):
+        hours.append(result.makespan / HOUR)
+        done.append(result.nodes)
+    return hours, done
+
+
 def _progress_plot(comparison: Comparison, out: Path, plt: Any) -> Path:
     """Nodes at target (top) and nodes still to do on a log scale (bottom), per strategy.
 
@@ -243,15 +262,7 @@ def _progress_plot(comparison: Comparison, out: Path, plt: Any) -> Path:
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(9, 6.5), sharex=True, height_ratios=(3, 2))
     bound = comparison.bound.hours
     for name, result in comparison.results.items():
-        totals: dict[int, int] = defaultdict(int)
-        for sample in result.samples:
-            totals[sample.time] += sample.at_target
-        instants = sorted(totals)
-        hours = [t / HOUR for t in instants]
-        done = [totals[t] for t in instants]
-        if result.makespan is not None and (not instants or instants[-1] < result.makespan):
-            hours.append(result.makespan / HOUR)  # the last sample may precede the last reimage
-            done.append(result.nodes)
+        hours, done = progress_curve(result)
         (line,) = top.step(hours, done, where="post", label=name)
         left = [result.nodes - d for d in done]
         bottom.step(hours, [n if n > 0 else float("nan") for n in left], where="post", color=line.get_color())

@@ -47,7 +47,13 @@ def test_the_scaffold_validates_and_plans(repo: Path, tmp_path: Path) -> None:
     validated = invoke("validate", "--fleet", str(repo / "fleet"))
     assert validated.exit_code == 0, validated.output
     planned = invoke(
-        "plan", "--fleet", str(repo / "fleet"), "--live", str(empty_snapshot(tmp_path, "us-east-09")), "--format", "json"
+        "plan",
+        "--fleet",
+        str(repo / "fleet"),
+        "--live",
+        str(empty_snapshot(tmp_path, "us-east-09")),
+        "--format",
+        "json",
     )
     assert planned.exit_code == 0, planned.output
     plan = json.loads(planned.stdout)
@@ -126,7 +132,9 @@ def test_the_program_and_workflows_are_this_repositorys(repo: Path) -> None:
     assert (repo / "__main__.py").read_bytes() == (ROOT / "__main__.py").read_bytes()
     assert (TEMPLATES / "__main__.py").read_bytes() == (ROOT / "__main__.py").read_bytes()
     for name in ("rollout.yaml", "drift.yaml"):
-        assert (repo / ".github" / "workflows" / name).read_bytes() == (ROOT / ".github" / "workflows" / name).read_bytes()
+        assert (repo / ".github" / "workflows" / name).read_bytes() == (
+            ROOT / ".github" / "workflows" / name
+        ).read_bytes()
 
 
 def test_requirements_default_to_a_placeholder_pip_refuses(repo: Path, tmp_path: Path) -> None:

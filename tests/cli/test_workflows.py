@@ -123,7 +123,7 @@ def test_rollout_summarises_the_plan_then_runs_pulumi_up() -> None:
     up_step = next(step for step in job["steps"] if step.get("with", {}).get("command") == "up")
     assert names.index(plan_step["name"]) < names.index(up_step["name"])
     assert "--format markdown" in plan_step["run"] and "$GITHUB_STEP_SUMMARY" in plan_step["run"]
-    assert "--region \"$STACK\"" in plan_step["run"] and "--live kube" in plan_step["run"]
+    assert '--region "$STACK"' in plan_step["run"] and "--live kube" in plan_step["run"]
     assert up_step["with"]["stack-name"] == "${{ matrix.stack }}"
 
 
