@@ -1,9 +1,9 @@
 """The Examples section of every command's ``--help``: one home for all of them.
 
 Each entry is what a person would type, with a comment saying what it does.
-The paths are this repository's example fleet and snapshot, so every line
-runs as written from a checkout (tests/cli/test_help.py runs the offline
-ones). Help is plain click text: the ``\b`` line keeps click from
+The paths are this repository's example fleet and snapshot, so the lines
+run as written from a checkout (tests/cli/test_main.py checks that every
+command and flag in them exists). Help is plain click text: the ``\b`` line keeps click from
 re-flowing the examples into one paragraph.
 """
 

@@ -133,3 +133,31 @@ def test_validate_and_render_need_only_the_core_dependencies(tmp_path: Path) -> 
     assert python(BLOCKER, "validate").returncode == 0
     done = python(BLOCKER, "render", "--out", str(tmp_path), "--live", "examples/live", "--now", "2026-11-25T15:00:00Z")
     assert done.returncode == 0, done.stderr[-3000:]
+
+
+def complete(words: str, index: int) -> list[str]:
+    """What bash completion offers for ``words`` (typer's completion protocol, as the shell script calls it)."""
+    env = {**os.environ, "_FLEETC_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(index)}
+    done = subprocess.run(
+        [sys.executable, "-c", "from fleetc.cli.main import app; app(prog_name='fleetc')"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_completion_of_commands_and_their_choices() -> None:
+    assert complete("fleetc pl", 1) == ["plan"]
+    assert set(COMMANDS) == set(complete("fleetc ", 1))
+    assert complete("fleetc plan --format ", 3) == ["text", "json", "markdown", "prometheus"]
+
+
+def test_simulate_plots_without_matplotlib_are_refused_before_the_simulation(tmp_path: Path) -> None:
+    done = python(BLOCKER, "simulate", "--scenario", "examples/scenarios/standard.yaml", "--out", str(tmp_path / "p"))
+    assert done.returncode == 2 and done.stdout == ""
+    assert done.stderr.strip() == "--out: the plots need matplotlib: pip install 'fleetc[simulate]'"
