@@ -31,6 +31,7 @@ from components import Region, RegionArgs  # noqa: E402
 from fleetc.compile import compile_region  # noqa: E402
 from fleetc.errors import FleetcError  # noqa: E402
 from fleetc.pipeline import plan_from_live  # noqa: E402
+from fleetc.report.plan_state import stack_outputs  # noqa: E402
 from fleetc.spec.loader import load_fleet  # noqa: E402
 from fleetc.spec.models import parse_time  # noqa: E402
 
@@ -81,3 +82,6 @@ for blocked in the_plan.blocked:
 Region(region, RegionArgs(graph=graph, kubeconfig=pulumi.Output.secret(kubeconfig)))
 pulumi.export("clusters", {cid: c.phase for cid, c in the_plan.clusters.items()})
 pulumi.export("steps", len(the_plan.steps))
+# The rollout state fleetc plan --format prometheus reports: per pool node counts, blocked counts by reason.
+for output_name, value in stack_outputs(the_plan).items():
+    pulumi.export(output_name, value)

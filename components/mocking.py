@@ -137,15 +137,16 @@ def stack_config(path: Path, secrets: Mapping[str, str] | None = None) -> dict[s
     """A stack file's config the way the runtime holds it: strings, structured values as JSON.
 
     ``secure:`` values cannot be decrypted without the CLI: they come from
-    ``secrets`` (the kubeconfig defaults to :data:`FAKE_KUBECONFIG`).
+    ``secrets`` (the kubeconfig defaults to :data:`FAKE_KUBECONFIG`), and so
+    do secrets the file does not hold yet: a committed stack file carries no
+    placeholder, its operator sets them with ``pulumi config set --secret``.
     """
     secrets = {"fleetc:kubeconfig": FAKE_KUBECONFIG, **(secrets or {})}
     data = yaml.safe_load(path.read_text()) or {}
-    config: dict[str, str] = {}
+    config: dict[str, str] = dict(secrets)
     for key, value in (data.get("config") or {}).items():
         if isinstance(value, dict) and "secure" in value:
-            if key in secrets:
-                config[key] = secrets[key]
+            continue  # ciphertext: the value is ``secrets[key]``, if given
         elif isinstance(value, str):
             config[key] = value
         else:

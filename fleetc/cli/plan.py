@@ -63,6 +63,10 @@ def print_plan(result: Plan, clock: datetime, output: PlanFormat) -> None:
         emit(to_json(result))
     elif output is PlanFormat.MARKDOWN:
         emit(to_markdown(result, clock))
+    elif output is PlanFormat.PROMETHEUS:
+        from fleetc.report.plan_prometheus import to_prometheus
+
+        emit(to_prometheus(result, clock))
     else:
         console = Console(highlight=False, markup=False, emoji=False)
         if console.is_terminal:

@@ -4,6 +4,13 @@ Glue only: load the fleet, read live state, take the committed approvals,
 plan, compile each region and write it (``fleetc.render``). The output is
 what Argo CD or Flux applies instead of Pulumi; the layout and the keep-live
 rules are in ``fleetc/render/``.
+
+``--live`` is required: a render is the next *safe step*, and the step
+depends on where each rollout stands. Rendering the fleet's end state
+instead would hand a GitOps tool every upgrade at once, past approvals,
+windows and the one-minor-at-a-time rule; rendering "live unknown" would
+move nothing, ever. A GitOps loop renders with ``--live kube`` (or a fresh
+snapshot) on a schedule, like the Pulumi loop runs ``pulumi up``.
 """
 
 from __future__ import annotations
@@ -13,10 +20,22 @@ from pathlib import Path
 import typer
 
 from fleetc.cli.common import FLEET_OPTION, load, stderr
-from fleetc.cli.options import KUBECONFIG_OPTION, LIVE_OPTION, NOW_OPTION, REV_OPTION, parse_now, plan_live
+from fleetc.cli.options import KUBECONFIG_OPTION, NOW_OPTION, REV_OPTION, parse_now, plan_live, usage_error
+from fleetc.cli.outdir import usable_out_dir, write_failed
+from fleetc.errors import EXIT_INVALID
 
 OUT_OPTION = typer.Option(..., "--out", help="Output directory; only <out>/<region>/ folders are written and cleaned.")
+LIVE_OPTION = typer.Option(
+    None,
+    "--live",
+    help="Where live state comes from: 'kube' (the API) or a snapshot directory (SPEC section 4). Required: "
+    "the render is the next safe step from live state.",
+)
 REGION_OPTION = typer.Option(None, "--region", help="Render only this region (default: every region).")
+NEEDS_LIVE = (
+    "--live is required: render writes the next safe step of every rollout, which depends on live state; "
+    "use --live kube (the management clusters' API) or --live DIR (a snapshot, e.g. examples/live)"
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -25,7 +44,7 @@ def register(app: typer.Typer) -> None:
 
 def render_command(
     out: Path = OUT_OPTION,
-    live: str = LIVE_OPTION,
+    live: str | None = LIVE_OPTION,
     fleet: Path = FLEET_OPTION,
     kubeconfig: str | None = KUBECONFIG_OPTION,
     region: str | None = REGION_OPTION,
@@ -36,16 +55,29 @@ def render_command(
     from fleetc.compile import compile_region
     from fleetc.render import render_graph, write_region
 
+    if live is None:
+        raise usage_error(NEEDS_LIVE)
     clock = parse_now(now)
+    usable_out_dir(out)
     spec = load(fleet)
     result = plan_live(spec, live, kubeconfig=kubeconfig, region=region, now=clock, rev=rev).plan
+    not_rendered = 0
     for name in sorted([region] if region else spec.regions):
         graph = compile_region(spec, result, name, clock)
-        report = write_region(out, name, render_graph(graph))
+        try:
+            report = write_region(out, name, render_graph(graph))
+        except OSError as error:
+            raise write_failed(error) from None
+        for note in report.notes:
+            stderr.print(f"note: {note}", markup=False)
         for warning in report.warnings:
             stderr.print(f"warning: {warning}", markup=False)
+        not_rendered += len(report.kept)
         stderr.print(
             f"{out / name}: {len(report.written)} written, {len(report.unchanged)} unchanged, "
-            f"{len(report.removed)} removed, {len(report.kept)} left as they were",
+            f"{len(report.removed)} removed" + (f", {len(report.kept)} not rendered" if report.kept else ""),
             markup=False,
         )
+    if not_rendered:
+        stderr.print(f"{not_rendered} not rendered (see the warnings); exit {EXIT_INVALID}", markup=False)
+        raise typer.Exit(EXIT_INVALID)

@@ -13,6 +13,8 @@ from pathlib import Path
 import typer
 
 from fleetc.cli.common import FLEET_OPTION, emit, load, stderr, user_errors
+from fleetc.cli.outdir import usable_out_dir, write_failed
+from fleetc.errors import EXIT_INVALID
 
 PIPE_WIDTH = 132  # text to a file or a pipe: wide enough for the three-strategy table
 
@@ -35,6 +37,16 @@ EVERY_OPTION = typer.Option(
 )
 
 
+def _can_plot() -> bool:
+    """matplotlib is installed (``fleetc[simulate]``), without importing it yet."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec("matplotlib") is not None
+    except (ImportError, ValueError):
+        return False
+
+
 def register(app: typer.Typer) -> None:
     app.command("simulate")(simulate_command)
 
@@ -54,6 +66,11 @@ def simulate_command(
     from fleetc.simulate.run import simulate
     from fleetc.simulate.scenario import load_scenario
 
+    if out is not None:  # before minutes of simulation, not after
+        if not _can_plot():
+            stderr.print("--out: the plots need matplotlib: pip install 'fleetc[simulate]'", markup=False)
+            raise typer.Exit(EXIT_INVALID)
+        usable_out_dir(out)
     with user_errors():
         loaded = load_scenario(scenario)
     spec = load(fleet)
@@ -69,5 +86,9 @@ def simulate_command(
             console = Console(highlight=False, emoji=False, width=PIPE_WIDTH)
         console.print(render(comparison))
     if out is not None:
-        for path in write_plots(comparison, out):
+        try:
+            written = write_plots(comparison, out)
+        except OSError as error:
+            raise write_failed(error) from None
+        for path in written:
             stderr.print(f"wrote {path}", markup=False)

@@ -179,7 +179,12 @@ class PoolStatus:
     busy: int
     reimaging: int = 0  # requested and not back yet
     missing: int = 0  # the spec's count minus the nodes seen live
-    unavailable_after: int = 0  # once this step's cordons, releases and uncordons are applied
+    unavailable_after: int | None = None  # once this step's cordons, releases and uncordons apply; None: as now
+
+    @property
+    def after(self) -> int:
+        """Unavailable nodes once this step applies (the planner's own count)."""
+        return self.unavailable if self.unavailable_after is None else self.unavailable_after
 
 
 @dataclass(frozen=True)

@@ -6,11 +6,15 @@
 - Keep-live: Pulumi leaves such fields as they are live (``ignore_changes``);
   a GitOps repository has no live view, so the equivalent is "as committed":
   the kept fields are copied from the file of the previous render. An object
-  with kept fields and no previous file is *not written* -- writing the
-  compiler's placeholder could upgrade a control plane whose live version is
-  unknown, and leaving the file out changes nothing that was not already
-  missing. A previous file that cannot be read is left untouched. Both are
-  reported as warnings.
+  with kept fields and no previous file is written *without* those fields
+  (and with its ``fleetc.dev/keep-live`` annotation): a field a manifest does
+  not state is one the GitOps tool leaves as it is live (server-side apply,
+  and ``kubectl apply`` for fields it never applied), whereas the compiler's
+  placeholder could upgrade a control plane whose live version is unknown.
+  Every such object is reported as a note, so the output is complete and the
+  exit code 0. A previous file that cannot be read is left untouched and
+  reported as a warning: the CLI then exits 2, since that object was not
+  rendered.
 - Stale files (written by an earlier render, recognised by the header, no
   longer in the graph) are removed, only below ``<out>/<region>/``: other
   regions' folders and hand-written files are never touched.
@@ -44,7 +48,8 @@ class RenderReport:
     unchanged: list[Path] = field(default_factory=list)
     removed: list[Path] = field(default_factory=list)
     kept: list[Path] = field(default_factory=list)  # left exactly as the previous render wrote them
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # objects not rendered (their files in ``kept``)
+    notes: list[str] = field(default_factory=list)  # written without their keep-live fields (no earlier render)
 
 
 def dump(documents: Sequence[dict[str, Any]], source: str) -> str:
@@ -87,17 +92,19 @@ def _with_kept_fields(item: RenderedFile, target: Path, report: RenderReport) ->
         return documents
     fields = ", ".join(item.keep_live)
     if not target.exists():
-        report.warnings.append(
-            f"{target}: not written: {fields} must stay as they are live (see the fleetc.dev/keep-live-reason "
-            "annotation) and there is no earlier render to take them from"
+        for path in item.keep_live:
+            _drop_field(documents[0], path.split("."))
+        report.notes.append(
+            f"{target}: written without {fields}: they stay as they are live (see the fleetc.dev/keep-live-reason "
+            "annotation) and no earlier render holds them"
         )
-        return None
+        return documents
     previous = _previous_object(target, documents[0])
     if previous is None:
         report.kept.append(target)
         report.warnings.append(
-            f"{target}: left as it was: {fields} must stay as they are live, and the file's object "
-            "could not be read to take them from"
+            f"{target}: not rendered, left as it was: {fields} must stay as they are live and this file's object "
+            "could not be read to take them from; fix the file (or delete it to write the object without them)"
         )
         return None
     for path in item.keep_live:
@@ -138,6 +145,16 @@ def _copy_field(source: dict[str, Any], target: dict[str, Any], path: list[str])
         dst[last] = copy.deepcopy(src[last])
     else:
         dst.pop(last, None)
+
+
+def _drop_field(target: dict[str, Any], path: list[str]) -> None:
+    """Remove ``target[path]`` if present (parents left in place: ``data: {}`` is still a valid object)."""
+    *parents, last = path
+    node: Any = target
+    for key in parents:
+        node = node.get(key) if isinstance(node, dict) else None
+    if isinstance(node, dict):
+        node.pop(last, None)
 
 
 def _remove_stale(region_dir: Path, expected: set[Path], report: RenderReport) -> None:

@@ -11,8 +11,9 @@ from enum import StrEnum
 
 
 class PlanFormat(StrEnum):
-    """The ``--format`` values of ``fleetc plan`` (SPEC.md section 5)."""
+    """The ``--format`` values of ``fleetc plan`` (SPEC.md section 5, plus Prometheus metrics)."""
 
     TEXT = "text"
     JSON = "json"
     MARKDOWN = "markdown"
+    PROMETHEUS = "prometheus"

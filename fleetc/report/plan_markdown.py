@@ -78,11 +78,12 @@ def _details(view: ClusterView) -> list[str]:
         + (f", node image `{view.node_image}`" if view.node_image else "")
     )
     if view.pools:
-        lines += ["", "| pool | at target | unavailable / max | busy |", "|---|--:|--:|--:|"]
+        lines += ["", "| pool | at target | unavailable now / max | after this step | busy |", "|---|--:|--:|--:|--:|"]
         for pool in view.pools:
+            after = pool.after
             lines.append(
                 f"| {escape(pool.name)} | {pool.at_target}/{pool.total} | {pool.unavailable}/{pool.max_unavailable} "
-                f"| {_busy(view, pool)} |"
+                f"| {NONE if after == pool.unavailable else f'{after}/{pool.max_unavailable}'} | {_busy(view, pool)} |"
             )
     if view.steps:
         lines += ["", "| now | targets |", "|---|---|"]
@@ -112,7 +113,7 @@ def _blocked_line(entry: Blocked) -> str:
     where = f" ({escape(entry.pool)})" if entry.pool else ""
     line = f"**{entry.reason}**{where}: {escape(entry.detail)}"
     if entry.nodes:
-        line += f" — {len(entry.nodes)} nodes: `{node_list(entry.nodes, limit=400)}`"
+        line += f" — {plural(len(entry.nodes), 'node')}: `{node_list(entry.nodes, limit=400)}`"
     return line
 
 

@@ -4,23 +4,37 @@ Read top-down by an on-call engineer: the first lines say how big the plan
 is, the table says which cluster is where, and a short section per cluster
 that has anything to do names the nodes (as hostlists, so a wave of 40 nodes
 is one line) and the reason for every wait. Clusters with nothing to do get
-their table row only. Long planner details are clipped here (the markdown
-and JSON keep them whole); node lists are never clipped silently.
+their table row only. Long planner details are clipped in the middle here
+(the markdown and JSON keep them whole), never their last clause, which says
+what to do; node lists are never clipped silently. Text wraps between words
+at any width: a column whose longest word does not fit is dropped first
+(the per-cluster sections repeat it), and a word longer than its column is
+cut with ``…`` rather than broken in two.
 """
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
 from datetime import datetime
 
 from rich import box
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.measure import Measurement
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
 from fleetc.plan.model import Action, Blocked, Plan
-from fleetc.report.plan_view import ClusterView, StepGroup, clip, cluster_views, counts, node_list, plural, summarize
+from fleetc.report.plan_view import (
+    ClusterView,
+    StepGroup,
+    clip_detail,
+    cluster_views,
+    node_list,
+    plural,
+    summarize,
+)
 
 PHASE_STYLE = {
     "up-to-date": "green",
@@ -31,7 +45,7 @@ PHASE_STYLE = {
     "unknown": "red",
 }
 NONE = "—"
-DETAIL_CHARS = 400  # enough for an approval's command line; a busy pool's pod list is cut
+DETAIL_CHARS = 400  # enough for an approval's command line; a busy pool's pod list is cut, never the fix
 
 
 def render(plan: Plan, now: datetime | None = None) -> RenderableType:
@@ -54,20 +68,54 @@ def to_text(plan: Plan, now: datetime | None = None, width: int = 120) -> str:
     return "\n".join(line.rstrip() for line in buffer.getvalue().splitlines()) + "\n"
 
 
-def _header(plan: Plan, views: list[ClusterView], now: datetime | None) -> Text:
+def _header(plan: Plan, views: list[ClusterView], now: datetime | None) -> Group:
+    """Three lines of counts; a line too long for the terminal continues under its value, not at column 0."""
     summary = summarize(plan, views)
-    text = Text()
-    text.append("fleetc plan", style="bold")
+    title = Text("fleetc plan", style="bold")
     if now is not None:
-        text.append(f" at {now.isoformat().replace('+00:00', 'Z')}")
-    text.append(
-        f": {plural(summary.clusters, 'cluster')}" + (f" ({counts(summary.phases)})" if summary.phases else "") + "\n"
-    )
-    text.append("  steps now: ", style="bold")
-    text.append(f"{summary.total_steps}" + (f" ({counts(summary.steps)})" if summary.steps else "") + "\n")
-    text.append("  blocked:   ", style="bold")
-    text.append(f"{summary.total_blocked}" + (f" ({counts(summary.blocked)})" if summary.blocked else ""))
-    return text
+        title.append(f" at {now.isoformat().replace('+00:00', 'Z')}")
+    title.append(":")
+    first = Table.grid(padding=(0, 1))
+    first.add_column(no_wrap=True)
+    first.add_column()
+    first.add_row(title, _Counted(plural(summary.clusters, "cluster"), summary.phases))
+    totals = Table.grid(padding=(0, 1))
+    totals.add_column(no_wrap=True, style="bold")
+    totals.add_column()
+    totals.add_row("steps now:", _Counted(str(summary.total_steps), summary.steps))
+    totals.add_row("blocked:", _Counted(str(summary.total_blocked), summary.blocked))
+    return Group(first, Padding(totals, (0, 0, 0, 2)))
+
+
+class _Counted:
+    """``13 (cordon 4, reimage 2)``, wrapped only between pairs: a count never leaves its name.
+
+    (Rich wraps at every space, so ``control-plane-not-ready`` would end a
+    line and its ``1`` start the next, where it reads as the next pair's.)
+    """
+
+    def __init__(self, total: str, pairs: Sequence[tuple[str, int]]) -> None:
+        named = [f"{key} {n}" for key, n in pairs]
+        if not named:
+            self.pieces = [total]
+            return
+        named[0] = f"({named[0]}"
+        named[-1] = f"{named[-1]})"
+        self.pieces = [total, *(f"{piece}," for piece in named[:-1]), named[-1]]
+
+    def __rich_measure__(self, console: Console, options: ConsoleOptions) -> Measurement:
+        return Measurement(max(len(piece) for piece in self.pieces), len(" ".join(self.pieces)))
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        line = ""
+        for piece in self.pieces:
+            joined = f"{line} {piece}" if line else piece
+            if line and len(joined) > options.max_width:
+                yield Text(line)
+                line = piece
+            else:
+                line = joined
+        yield Text(line)
 
 
 class _ClusterTable:
@@ -78,7 +126,7 @@ class _ClusterTable:
     per-cluster sections below repeat it).
     """
 
-    OPTIONAL = ("node image", "steps", "at target")  # dropped in this order
+    OPTIONAL = ("node image", "steps", "at target", "kubernetes")  # dropped in this order
     GAP = 2
 
     def __init__(self, views: list[ClusterView]) -> None:
@@ -107,7 +155,10 @@ class _ClusterTable:
         for name in columns:
             right = name in ("at target", "steps")
             wraps = name == "waiting"
-            table.add_column(name, justify="right" if right else "left", no_wrap=not wraps, overflow="fold")
+            # Wrap between reasons; a reason longer than the column is cut with …, never broken mid-word.
+            table.add_column(
+                name, justify="right" if right else "left", no_wrap=not wraps, overflow="ellipsis" if wraps else "fold"
+            )
         for row in self.rows:
             cells = [Text(row[COLUMNS.index(name)], style=_style(name, row)) for name in columns]
             table.add_row(*cells)
@@ -179,7 +230,8 @@ def _step_text(group: StepGroup) -> Text:
 
 
 def _blocked_text(entry: Blocked) -> Text:
-    text = Text(clip(entry.detail, DETAIL_CHARS))
+    detail = clip_detail(entry.detail, DETAIL_CHARS)
+    text = Text(detail)
     if entry.nodes:
-        text.append(f"\n{len(entry.nodes)} nodes: {node_list(entry.nodes)}")
+        text.append(f"\n{plural(len(entry.nodes), 'node')}: {node_list(entry.nodes)}")
     return text

@@ -93,11 +93,21 @@ class ClusterView:
         """Busy nodes of ``pool`` that hold up its rollout (PoolStatus.busy also counts upgraded ones)."""
         return sum(len(b.nodes) for b in self.blocked if b.reason is Reason.BUSY and b.pool == pool)
 
+    def unavailable_text(self, pool: PoolStatus) -> str:
+        """``now 8 of 12 unavailable, 11 after this step``: the budget's before and after, never a bare count.
+
+        "After" is the planner's own count (``PoolStatus.unavailable_after``):
+        this step's cordons in, its uncordons and releases out.
+        """
+        text = f"now {pool.unavailable} of {pool.max_unavailable} unavailable"
+        after = pool.after
+        return text + (f", {after} after this step" if after != pool.unavailable else "")
+
     def pool_line(self, pool: PoolStatus) -> str:
-        """``97/256 at target, 8/12 unavailable, 206 busy (142 waiting)``."""
+        """``97/256 at target, now 8 of 12 unavailable, 12 after this step, 206 busy (142 waiting)``."""
         waiting = self.busy_waiting(pool.name)
         busy = f"{pool.busy} busy" + (f" ({waiting} waiting)" if waiting else "")
-        return f"{pool.at_target}/{pool.total} at target, {pool.unavailable}/{pool.max_unavailable} unavailable, {busy}"
+        return f"{pool.at_target}/{pool.total} at target, {self.unavailable_text(pool)}, {busy}"
 
     @property
     def idle(self) -> bool:
@@ -185,6 +195,30 @@ def clip(text: str, limit: int) -> str:
         return text
     cut = text.rfind(" ", 0, limit)
     return text[: cut if cut > 0 else limit].rstrip(",;: ") + " …"
+
+
+FIX_SEPARATOR = "; "
+MIN_HEAD = 40  # shorter than this, a cut head says too little: the detail is shown whole
+
+
+def clip_detail(text: str, limit: int) -> str:
+    """A planner detail cut to about ``limit`` characters, never losing its last clause.
+
+    Details read "what: the list of nodes; what to do about it": the last
+    clause after ``; `` is the fix (how to un-halt a pool, what to commit),
+    the one sentence an on-call engineer needs. So the middle is cut (the
+    list, whose names are also on the node line and in the JSON), and a
+    detail whose fix leaves too little room is not cut at all.
+    """
+    if len(text) <= limit:
+        return text
+    head, separator, fix = text.rpartition(FIX_SEPARATOR)
+    if not separator:
+        return clip(text, limit)
+    room = limit - len(separator) - len(fix)
+    if room < MIN_HEAD:
+        return text
+    return clip(head, room) + separator + fix
 
 
 # --- node lists ---------------------------------------------------------------

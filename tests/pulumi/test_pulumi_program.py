@@ -17,6 +17,7 @@ from typing import Any
 
 import pulumi
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
@@ -265,3 +266,41 @@ def test_fleet_errors_are_logged_each_and_stop_cleanly(tmp_path: Path, monkeypat
     assert len(errors) == 2
     assert all(message.startswith("fleet/tenants.yaml:") for message in errors), errors
     assert not record.registrations  # nothing was changed
+
+
+# ------------------------------------------------------------------ stack outputs
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_stack_outputs_carry_the_rollout_state(stack: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the program exports: phases and step count as before, plus per-pool counts and blocked reasons."""
+    exported: dict[str, Any] = {}
+    real_export = pulumi.export
+
+    def record(name: str, value: Any) -> None:
+        exported[name] = value
+        real_export(name, value)
+
+    monkeypatch.setattr(pulumi, "export", record)
+    run_stack(ROOT, stack, {"fleetc:now": NOW})
+    assert set(exported) == {"clusters", "steps", "pools", "blocked"}
+    graph = expected_graph(stack)
+    assert set(exported["clusters"]) == set(exported["pools"]) == set(exported["blocked"])
+    assert all(cid.startswith(f"{graph.region}/") for cid in exported["clusters"])
+    for pools in exported["pools"].values():
+        for counts in pools.values():
+            assert set(counts) == {"total", "at_target", "unavailable", "busy", "waiting", "max_unavailable"}
+            assert 0 <= counts["at_target"] <= counts["total"] and counts["waiting"] <= counts["busy"]
+    if stack == "us-east-04":  # the example snapshot's story (tests/cli/test_plan_golden.py)
+        gb200 = exported["pools"]["us-east-04/beta-train"]["gb200"]
+        assert (gb200["total"], gb200["at_target"], gb200["unavailable"], gb200["waiting"]) == (256, 97, 8, 142)
+        assert exported["blocked"]["us-east-04/beta-train"] == {"max-unavailable": 1, "busy": 1}
+        assert exported["blocked"]["us-east-04/infer-east"] == {"outside-window": 1}
+        assert exported["steps"] == 13
+
+
+def test_stack_files_hold_no_placeholder_secret() -> None:
+    """A `secure:` placeholder is ciphertext Pulumi cannot decrypt: every preview would fail on it."""
+    for path in sorted((ROOT / "stacks").glob("Pulumi.*.yaml")):
+        config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
+        assert not [key for key, value in config.items() if isinstance(value, dict) and "secure" in value], path

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from fleetc.cli.main import app
 from fleetc.compile import compile_region
 from fleetc.compile.graph import DesiredGraph, Kind
-from fleetc.compile.objects import kube_object
+from fleetc.compile.objects import keep_live_paths, kube_object
 from fleetc.live.read import read_live
 from fleetc.plan.model import Action, Step
 from fleetc.plan.planner import plan
@@ -53,7 +53,8 @@ def test_every_leaf_becomes_one_file_of_kubernetes_objects(
     assert sorted(f.node_id for f in files) == sorted(n.id for n in leaves)
     kept = {f.node_id for f in files if f.keep_live}
     on_disk = sorted(tmp_path.rglob("*.yaml"))
-    assert len(on_disk) == len(leaves) - len(kept) == len(report.written)  # kept objects need an earlier render
+    assert len(on_disk) == len(leaves) == len(report.written)  # complete output, also on a first render
+    assert len(report.notes) == len(kept) and not report.warnings
     by_path = {tmp_path / Path(*f.path.parts): f for f in files}
     for path in on_disk:
         assert path.read_text().startswith(HEADER)
@@ -63,7 +64,14 @@ def test_every_leaf_becomes_one_file_of_kubernetes_objects(
         assert node.cluster == f"{region}/{cluster}"
         if node.kind is Kind.MANIFEST:
             assert path.parent.name == "management"
-            assert documents == [kube_object(node)]
+            expected = kube_object(node)
+            for field in keep_live_paths(node):  # nothing to keep them from: left out, so they stay as live
+                *parents, last = field.split(".")
+                holder = expected
+                for key in parents:
+                    holder = holder[key]
+                del holder[last]
+            assert documents == [expected]
         elif node.kind is Kind.HELM_RELEASE:
             assert path.parent.name == "management" and path.name == f"helmrelease-{node.props['name']}.yaml"
             repository, release = documents
@@ -139,15 +147,24 @@ def test_keep_live_fields_come_from_the_previous_render(tmp_path: Path) -> None:
     assert not report.warnings
 
 
-def test_keep_live_object_without_a_previous_render_is_not_written(tmp_path: Path) -> None:
+def test_keep_live_object_without_a_previous_render_is_written_without_those_fields(tmp_path: Path) -> None:
+    """A field the manifest does not state is one the GitOps tool leaves as live; a placeholder would not be."""
     spec = example_spec()
     region, cluster = "us-east-04", "us-east-04/alpha-train"
     graph = compile_region(spec, make_plan(spec, overrides={cluster: behind(spec, cluster)}), region, NOW)
     report = write_region(tmp_path, region, render_graph(graph))
     pool = tmp_path / region / "alpha-train" / "management" / "configmap-nodepool-h100.yaml"
-    assert not pool.exists()
-    assert any(str(pool) in warning for warning in report.warnings)
-    assert (tmp_path / region / "alpha-train" / "management" / "deployment-kube-apiserver.yaml").exists()
+    (obj,) = load(pool)
+    assert "image" not in obj["data"] and "kubernetes" not in obj["data"]
+    assert obj["data"]["count"] == "512"  # everything else is rendered
+    assert obj["metadata"]["annotations"]["fleetc.dev/keep-live"] == "data.image,data.kubernetes"
+    assert any(str(pool) in note for note in report.notes) and not report.warnings
+    assert pool in report.written
+    # The next render keeps them absent (nothing to keep), until the control plane is at its target.
+    again = write_region(tmp_path, region, render_graph(graph))
+    assert pool in again.unchanged and not again.notes
+    ready = write_region(tmp_path, region, render_graph(compile_region(spec, make_plan(spec), region, NOW)))
+    assert pool in ready.written and load(pool)[0]["data"]["image"] == "gpu-node-2024.12.0"
 
 
 def test_unreadable_previous_file_is_left_alone(tmp_path: Path) -> None:
@@ -160,6 +177,55 @@ def test_unreadable_previous_file_is_left_alone(tmp_path: Path) -> None:
     report = write_region(tmp_path, region, render_graph(graph))
     assert pool.read_text() == f"{HEADER}\n: not yaml: [\n"
     assert report.kept == [pool] and report.warnings
+
+
+def test_cli_render_exits_2_when_an_object_was_not_rendered(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    pool = out / "us-east-04" / "alpha-train" / "management" / "configmap-nodepool-h100.yaml"
+    pool.parent.mkdir(parents=True)
+    pool.write_text(f"{HEADER}\n: not yaml: [\n")
+    result = render_cli(out, "--region", "us-east-04")
+    assert result.exit_code == 2, result.output
+    assert f"warning: {pool}: not rendered" in result.stderr and "1 not rendered" in result.stderr
+    assert (out / "us-east-04" / "beta-train" / "management" / "statefulset-etcd.yaml").exists()  # the rest is
+
+
+def render_cli(out: Path, *extra: str) -> Any:
+    args = ["render", "--out", str(out), "--live", str(ROOT / "examples" / "live"), "--fleet", str(ROOT / "fleet")]
+    return CliRunner().invoke(app, [*args, "--now", "2026-11-25T15:00:00Z", *extra])
+
+
+def test_cli_first_render_is_complete_and_exits_0(tmp_path: Path) -> None:
+    result = render_cli(tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert "not written" not in result.stderr and "warning" not in result.stderr
+    assert "note: " in result.stderr and "written without data.image, data.kubernetes" in result.stderr
+    assert (tmp_path / "out" / "us-east-04" / "alpha-train" / "management" / "configmap-nodepool-h100.yaml").exists()
+
+
+def test_cli_render_out_is_an_existing_file(tmp_path: Path) -> None:
+    out = tmp_path / "out.yaml"
+    out.write_text("mine\n")
+    result = render_cli(out)
+    assert result.exit_code == 2  # SystemExit, not a traceback (that would be exit 1)
+    assert (
+        result.stderr.strip()
+        == f"--out {out}: exists and is not a directory; name a directory (it is created if missing)"
+    )
+    assert out.read_text() == "mine\n"
+
+
+@pytest.mark.parametrize("where", ["under-a-file", "read-only"])
+def test_cli_render_out_cannot_be_written(tmp_path: Path, where: str) -> None:
+    if where == "under-a-file":
+        (tmp_path / "file").write_text("")
+        out = tmp_path / "file" / "out"
+    else:
+        out = Path("/proc/fleetc-render-test")  # no directory can be made there, not even by root
+    result = render_cli(out)
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)
+    (line,) = result.stderr.strip().splitlines()
+    assert line.startswith(f"--out {out}: cannot write there: ")
 
 
 def test_cli_render(tmp_path: Path) -> None:
@@ -186,5 +252,7 @@ def test_cli_render(tmp_path: Path) -> None:
 
 
 def test_cli_render_needs_live(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["render", "--out", str(tmp_path), "--fleet", str(ROOT / "fleet")])
+    result = CliRunner().invoke(app, ["render", "--out", str(tmp_path / "out"), "--fleet", str(ROOT / "fleet")])
     assert result.exit_code == 2
+    assert "--live is required" in result.stderr and "--live kube" in result.stderr
+    assert not (tmp_path / "out").exists()  # nothing written

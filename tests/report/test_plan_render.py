@@ -11,7 +11,7 @@ from fleetc.plan.model import Action, Blocked, ClusterPlan, Plan, PoolStatus, Re
 from fleetc.report.plan_json import to_json
 from fleetc.report.plan_markdown import COMMENT_LIMIT, escape, to_markdown
 from fleetc.report.plan_text import to_text
-from fleetc.report.plan_view import clip, cluster_views, hostlist, node_list, summarize
+from fleetc.report.plan_view import clip, clip_detail, cluster_views, hostlist, node_list, summarize
 from fleetc.versions import Version
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -81,7 +81,7 @@ def test_cluster_only_named_by_a_block_still_gets_a_row() -> None:
 def test_text_of_a_wave() -> None:
     text = to_text(wave_plan(), NOW)
     assert "steps now: 6 (cordon 3, reimage 3)" in text
-    assert "\n  pool gpu    0/8 at target, 6/6 unavailable, 2 busy (2 waiting)\n" in text
+    assert "\n  pool gpu    0/8 at target, now 6 of 6 unavailable, 2 busy (2 waiting)\n" in text
     assert "\n  cordon      3: train-gpu-[000-002]\n" in text
     assert "\n  reimage     3: train-gpu-[003-005] → img-2\n" in text
     assert "\n  busy (gpu)  pool gpu: 2 busy nodes wait\n              2 nodes: train-gpu-900,x\n" in text
@@ -144,3 +144,82 @@ def test_markdown_stays_under_the_comment_limit() -> None:
     assert len(text) <= COMMENT_LIMIT + 200
     assert "left out to fit a comment" in text
     assert text.count("| `r1/c") == 300  # every cluster keeps its summary row
+
+
+# ---------------------------------------------------------------- first-time user fixes
+
+
+HALTED_FIX = (
+    "no new node is taken in this pool until a person fixes them (or removes their target-image label to retry)"
+)
+
+
+def halted_plan(nodes: int) -> Plan:
+    """A pool halted on ``nodes`` nodes: the planner's detail lists them all before the fix."""
+    cid = "r1/train"
+    late = [f"train-gpu-{i:03d} (2h{i % 60:02d}m since reimage-requested-at)" for i in range(nodes)]
+    head = f"pool gpu: {nodes} nodes not back Ready at img-2 within nodeTimeoutMinutes 120"
+    detail = f"{head}: {', '.join(late)}; {HALTED_FIX}"
+    names = tuple(f"train-gpu-{i:03d}" for i in range(nodes))
+    blocked = (Blocked(cid, Reason.HALTED, detail, pool="gpu", nodes=names),)
+    return Plan((), blocked, {cid: cluster(cid, "blocked", pools=(PoolStatus("gpu", 64, 0, nodes, 4, 0),))})
+
+
+@pytest.mark.parametrize("nodes", [1, 3, 20])
+def test_the_fix_of_a_halted_pool_is_never_cut(nodes: int) -> None:
+    text = " ".join(to_text(halted_plan(nodes), NOW, width=400).split())
+    assert HALTED_FIX in text
+    assert ("…" in text) == (nodes > 3)  # the list in the middle is what gets cut
+
+
+def test_clip_detail_cuts_the_middle_and_keeps_the_last_clause() -> None:
+    detail = "pool p: " + ", ".join(f"node-{i}" for i in range(200)) + "; do this to fix it"
+    cut = clip_detail(detail, 200)
+    assert cut.startswith("pool p: node-0, node-1") and cut.endswith(" …; do this to fix it")
+    assert len(cut) <= 200
+    assert clip_detail("short; fix", 200) == "short; fix"
+    long_fix = "pool p: a, b, c; " + "x" * 500
+    assert clip_detail(long_fix, 200) == long_fix  # no room for a useful head: shown whole
+
+
+def budget_plan() -> Plan:
+    cid = "r1/train"
+    steps = tuple(Step(cid, Action.CORDON, f"n-{i}", pool="gpu") for i in range(4))
+    detail = "pool gpu: 12 of 12 unavailable (maxUnavailable 12); 6 idle nodes wait"
+    blocked = (Blocked(cid, Reason.MAX_UNAVAILABLE, detail, pool="gpu"),)
+    pools = (PoolStatus("gpu", 256, 97, 8, 12, 206, unavailable_after=12),)
+    return Plan(steps, blocked, {cid: cluster(cid, "nodes", pools=pools)})
+
+
+def test_unavailable_counts_say_before_and_after_this_step() -> None:
+    text = " ".join(to_text(budget_plan(), NOW, width=200).split())
+    assert "now 8 of 12 unavailable, 12 after this step" in text
+    markdown = to_markdown(budget_plan(), NOW)
+    assert "| pool | at target | unavailable now / max | after this step | busy |" in markdown
+    assert "| gpu | 97/256 | 8/12 | 12/12 | 206 |" in markdown
+
+
+@pytest.mark.parametrize("width", range(60, 121))
+def test_nothing_wraps_mid_word(width: int) -> None:
+    """At any width, a word of the report is whole on one line (the bug: `control-plane-not-rea` / `dy`)."""
+    cid = "us-east-04/alpha-train"
+    reasons = (Reason.CONTROL_PLANE_NOT_READY, Reason.APPROVAL_REQUIRED, Reason.OUTSIDE_WINDOW)
+    plan = Plan(
+        blocked=tuple(Blocked(cid, r, "x") for r in reasons),
+        clusters={cid: cluster(cid, "blocked", pools=(PoolStatus("gpu", 8, 0, 0, 1, 0),))},
+    )
+    text = to_text(plan, NOW, width=width)
+    words = {word.strip(",()") for line in text.splitlines() for word in line.split()}
+    for reason in reasons:
+        assert str(reason) in words or f"{str(reason)[: width - 50]}…" in text, (width, text)
+    assert "control-plane-not-ready 1" in " ".join(text.split())  # a count stays with its name
+    for line in text.splitlines():
+        assert not line.lstrip().startswith(("1,", "1)")), (width, text)
+
+
+def test_one_node_is_singular() -> None:
+    cid = "r1/train"
+    blocked = (Blocked(cid, Reason.BUSY, "pool gpu: 1 busy node waits", pool="gpu", nodes=("n-1",)),)
+    plan = Plan((), blocked, {cid: cluster(cid, "nodes")})
+    assert "1 node: n-1" in to_text(plan, NOW) and "1 nodes" not in to_text(plan, NOW)
+    assert "1 node: `n-1`" in to_markdown(plan, NOW)
