@@ -22,6 +22,7 @@ from pathlib import Path
 from fleetc.errors import fail
 from fleetc.live.assemble import ReadFailure
 from fleetc.live.kubeapi import ClusterOutcome, KubeOptions, fetch_region_lists
+from fleetc.live.kubeconfig import KubeconfigSource
 from fleetc.live.snapshot import MANAGEMENT_FILE
 from fleetc.live.wire import KubeList, encode
 
@@ -48,7 +49,7 @@ class ExportReport:
 
 
 def export_snapshot(
-    kubeconfig: str | Path,
+    kubeconfig: KubeconfigSource,
     regions: Mapping[str, Sequence[str]],
     label_prefix: str,
     out: Path,

@@ -17,6 +17,21 @@ Failure granularity, always failing closed: if any control-plane GET fails
 for good, the management List as a whole is a :class:`ReadFailure` (a List
 missing one cluster's objects would read as "that cluster is new"); a failed
 customer cluster is a :class:`ReadFailure` for that cluster only.
+
+Trust: the management cluster's kubeconfig is the operator's
+(:func:`~fleetc.live.kubeconfig.load_operator_kubeconfig`, exec plugins and
+files allowed); a customer cluster's kubeconfig comes from a Secret, so it
+is loaded with :func:`~fleetc.live.kubeconfig.load_cluster_kubeconfig`
+(inline credentials only). A Secret whose kubeconfig would run a command,
+read a local file or use a proxy makes that cluster unknown, with the
+reason, and nothing in it moves.
+
+Bounds (:class:`KubeOptions`): besides the per-request caps of
+:mod:`fleetc.live.kubehttp`, each customer cluster's whole read (its Secret,
+nodes and pods) has ``cluster_deadline`` seconds, counted from when it
+starts (not while it waits for a free slot), and the management cluster's
+control-plane reads have ``management_deadline``; past either, that cluster
+(or the whole region) is unknown with a reason that names the cap.
 """
 
 from __future__ import annotations
@@ -29,14 +44,21 @@ import functools
 import random
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, TypeVar
 
-from fleetc.errors import fail
+from fleetc.errors import FleetcError, Pos
 from fleetc.live.assemble import ReadFailure, assemble_region
 from fleetc.live.facts import RegionLive
-from fleetc.live.kubeconfig import Endpoint, KubeconfigError, endpoint, load_kubeconfig, looks_like_text
-from fleetc.live.kubehttp import ApiError, KubeHttp, RetryPolicy
+from fleetc.live.kubeconfig import (
+    Endpoint,
+    KubeconfigError,
+    KubeconfigSource,
+    endpoint,
+    load_cluster_kubeconfig,
+    load_operator_kubeconfig,
+)
+from fleetc.live.kubeexec import DEFAULT_TIMEOUT as EXEC_TIMEOUT
+from fleetc.live.kubehttp import ApiError, KubeHttp, MiB, ReadCaps, RetryPolicy, cap_hint
 from fleetc.live.parse import control_plane_namespace
 from fleetc.live.wire import KubeList, KubeObject, decode_object, new_list
 
@@ -49,7 +71,27 @@ ProgressCallback = Callable[[str, ClusterOutcome], None]
 
 @dataclass(frozen=True)
 class KubeOptions:
-    """How hard to try. Defaults suit a real region; tests shrink the waits."""
+    """How hard to try, and how much any one server may cost. Defaults suit a real region; tests shrink them.
+
+    The caps are far above what a healthy cluster needs and low enough that
+    a broken or hostile server cannot hang ``fleetc plan`` or exhaust memory:
+
+    - ``max_response_bytes`` 100 MiB per response (one page): a page of 500
+      full pods (managedFields, container specs) is about 1.3 MB in the
+      benchmark of docs/performance.md, so this is some 80 times that.
+    - ``max_list_objects`` 500,000 objects per LIST (1,001 pages at the
+      default ``limit`` of 500; a smaller ``limit`` means more pages, not
+      fewer objects): Kubernetes supports up to 150,000 pods and 5,000 nodes
+      per cluster, so this leaves more than three times the largest.
+    - ``cluster_deadline`` 300 s for one customer cluster's whole read
+      (Secret, nodes, pods, every retry): the 100,000-pod benchmark is read
+      end to end in under 4 s, and one request may use its whole retry
+      budget within it (5 attempts of 30 s, waits of at most 30 s between
+      them: 270 s), while a server that drips bytes or pages is cut off.
+    - ``management_deadline`` 300 s for the control-plane reads of a region's
+      management cluster (two small GETs per cluster), for the same reasons.
+    - ``exec_timeout`` 60 s for the operator's exec credential plugin.
+    """
 
     timeout: float = 30.0
     attempts: int = 5
@@ -58,35 +100,51 @@ class KubeOptions:
     max_retry_after: float = 30.0
     concurrency: int = 8  # customer clusters read at once (and connections to the management cluster)
     limit: int = 500  # items per page
+    max_response_bytes: int = 100 * MiB
+    max_list_objects: int = 500_000
+    cluster_deadline: float = 300.0  # seconds
+    management_deadline: float = 300.0  # seconds
+    exec_timeout: float = EXEC_TIMEOUT  # seconds
 
     @property
     def policy(self) -> RetryPolicy:
         return RetryPolicy(self.attempts, self.timeout, self.backoff, self.max_backoff, self.max_retry_after)
 
+    @property
+    def caps(self) -> ReadCaps:
+        return ReadCaps(self.max_response_bytes, self.max_list_objects)
 
-def management_endpoint(kubeconfig: str | Path, region: str, *, require_region_context: bool = False) -> Endpoint:
+
+def management_endpoint(
+    kubeconfig: KubeconfigSource,
+    region: str,
+    *,
+    require_region_context: bool = False,
+    exec_timeout: float = EXEC_TIMEOUT,
+) -> Endpoint:
     """The management cluster of ``region``: the kubeconfig context named after the region, else the current one.
 
-    With ``require_region_context`` (several regions, one kubeconfig) a
-    missing region context is an error rather than a silent read of the
-    same cluster for every region.
+    The kubeconfig is the operator's own (full kubectl semantics). With
+    ``require_region_context`` (several regions, one kubeconfig) a missing
+    region context is an error rather than a silent read of the same
+    cluster for every region.
     """
-    origin = "the kubeconfig given inline" if looks_like_text(kubeconfig) else f"kubeconfig {kubeconfig}"
-    config = load_kubeconfig(kubeconfig, origin=origin)
+    config = load_operator_kubeconfig(kubeconfig)
     if region in config.contexts:
         context: str | None = region
     elif require_region_context:
         raise KubeconfigError(
-            f"{origin} has no context named {region!r} (it has: {', '.join(sorted(config.contexts)) or 'none'}); "
-            "with several regions, name each management cluster's context after its region"
+            Pos(config.display),
+            f"no context named {region!r} (it has: {', '.join(sorted(config.contexts)) or 'none'}); "
+            "with several regions, name each management cluster's context after its region",
         )
     else:
         context = None
-    return endpoint(config, name=f"management cluster of {region}", context=context, origin=origin)
+    return endpoint(config, name=f"management cluster of {region}", context=context, exec_timeout=exec_timeout)
 
 
 def read_kube(
-    kubeconfig: str | Path,
+    kubeconfig: KubeconfigSource,
     region: str,
     clusters: Sequence[str],
     label_prefix: str,
@@ -105,7 +163,7 @@ def read_kube(
 
 
 def read_region(
-    kubeconfig: str | Path,
+    kubeconfig: KubeconfigSource,
     region: str,
     clusters: Sequence[str],
     label_prefix: str,
@@ -125,7 +183,7 @@ def read_region(
 
 
 def fetch_region_lists(
-    kubeconfig: str | Path,
+    kubeconfig: KubeconfigSource,
     region: str,
     clusters: Sequence[str],
     *,
@@ -138,12 +196,14 @@ def fetch_region_lists(
     Clusters without a control plane are not in the returned dict. Raises
     FleetcError when the kubeconfig itself is unusable.
     """
+    options = options or KubeOptions()
     try:
-        management = management_endpoint(kubeconfig, region, require_region_context=require_region_context)
+        management = management_endpoint(
+            kubeconfig, region, require_region_context=require_region_context, exec_timeout=options.exec_timeout
+        )
     except KubeconfigError as error:
-        where = "<inline kubeconfig>" if looks_like_text(kubeconfig) else str(kubeconfig)
-        raise fail(where, str(error)) from None
-    return run_sync(fetch_region_lists_async(management, clusters, options or KubeOptions(), on_cluster=on_cluster))
+        raise FleetcError([error.diagnostic]) from None
+    return run_sync(fetch_region_lists_async(management, clusters, options, on_cluster=on_cluster))
 
 
 async def fetch_region_lists_async(
@@ -158,10 +218,13 @@ async def fetch_region_lists_async(
     rng = rng or random.Random()
     gate = asyncio.Semaphore(options.concurrency)
     async with management.client(options.timeout, options.concurrency) as client:
-        api = KubeHttp(client, management.name, options.policy, rng)
+        api = KubeHttp(client, management.name, options.policy, rng, options.caps)
         try:
-            async with asyncio.TaskGroup() as group:
-                tasks = [group.create_task(_control_plane(api, name, gate)) for name in clusters]
+            async with asyncio.timeout(options.management_deadline):
+                async with asyncio.TaskGroup() as group:
+                    tasks = [group.create_task(_control_plane(api, name, gate)) for name in clusters]
+        except TimeoutError:
+            return ReadFailure(_past_deadline(management.name, options.management_deadline, "management_deadline")), {}
         except ExceptionGroup as errors:
             return ReadFailure(_first_expected(errors)), {}
         planes = [task.result() for task in tasks]
@@ -201,23 +264,10 @@ async def _customer(
     """A customer cluster's Nodes+Pods List, or why it could not be read (never raises for I/O)."""
     async with gate:
         try:
-            target = await _customer_endpoint(api, cluster)
-            async with target.client(options.timeout, 2) as client:
-                customer = KubeHttp(client, target.name, options.policy, rng)
-                async with asyncio.TaskGroup() as group:
-                    nodes = group.create_task(
-                        customer.list_items("api/v1/nodes", kind="Node", api_version="v1", limit=options.limit)
-                    )
-                    pods = group.create_task(
-                        customer.list_items(
-                            "api/v1/pods",
-                            kind="Pod",
-                            api_version="v1",
-                            limit=options.limit,
-                            params={"fieldSelector": RUNNING_PODS},
-                        )
-                    )
-            outcome: KubeList | ReadFailure = new_list(nodes.result() + pods.result())
+            async with asyncio.timeout(options.cluster_deadline):
+                outcome: KubeList | ReadFailure = await _read_customer(api, cluster, options, rng)
+        except TimeoutError:
+            outcome = ReadFailure(_past_deadline(f"cluster {cluster}", options.cluster_deadline, "cluster_deadline"))
         except KubeconfigError as error:
             outcome = ReadFailure(f"cluster {cluster}: {error}")
         except ApiError as error:
@@ -229,6 +279,30 @@ async def _customer(
     return outcome
 
 
+async def _read_customer(api: KubeHttp, cluster: str, options: KubeOptions, rng: random.Random) -> KubeList:
+    target = await _customer_endpoint(api, cluster)
+    async with target.client(options.timeout, 2) as client:
+        customer = KubeHttp(client, target.name, options.policy, rng, options.caps)
+        async with asyncio.TaskGroup() as group:
+            nodes = group.create_task(
+                customer.list_items("api/v1/nodes", kind="Node", api_version="v1", limit=options.limit)
+            )
+            pods = group.create_task(
+                customer.list_items(
+                    "api/v1/pods",
+                    kind="Pod",
+                    api_version="v1",
+                    limit=options.limit,
+                    params={"fieldSelector": RUNNING_PODS},
+                )
+            )
+    return new_list(nodes.result() + pods.result())
+
+
+def _past_deadline(what: str, seconds: float, cap: str) -> str:
+    return f"{what}: the read did not finish within {seconds:g} s, so none of it is used ({cap_hint(cap)})"
+
+
 async def _customer_endpoint(api: KubeHttp, cluster: str) -> Endpoint:
     """Credentials of a customer cluster from the Cluster API kubeconfig Secret in its control-plane namespace."""
     namespace = control_plane_namespace(cluster)
@@ -236,20 +310,20 @@ async def _customer_endpoint(api: KubeHttp, cluster: str) -> Endpoint:
     path = f"api/v1/namespaces/{namespace}/secrets/{cluster}-kubeconfig"
     secret = await api.get_object(path, lambda data: decode_object(data, what=f"GET {path}", project=False))
     if secret is None:
-        raise KubeconfigError(f"{where} not found in the management cluster, so the cluster cannot be read")
+        raise KubeconfigError(None, f"{where} not found in the management cluster, so the cluster cannot be read")
     text = _secret_value(secret, where)
-    return endpoint(load_kubeconfig(text, origin=where), name=f"cluster {cluster}", origin=where)
+    return endpoint(load_cluster_kubeconfig(text, origin=where), name=f"cluster {cluster}")
 
 
 def _secret_value(secret: dict[str, Any], where: str) -> str:
     data = secret.get("data")
     value = data.get("value") if isinstance(data, dict) else None
     if not isinstance(value, str):
-        raise KubeconfigError(f"{where} has no data.value (the Cluster API kubeconfig key)")
+        raise KubeconfigError(None, f"{where} has no data.value (the Cluster API kubeconfig key)")
     try:
         return base64.b64decode(value, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        raise KubeconfigError(f"{where}: data.value is not base64 of a UTF-8 kubeconfig") from None
+        raise KubeconfigError(None, f"{where}: data.value is not base64 of a UTF-8 kubeconfig") from None
 
 
 def _first_expected(errors: ExceptionGroup[Exception]) -> str:

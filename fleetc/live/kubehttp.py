@@ -14,11 +14,24 @@ straight into the projected form (:mod:`fleetc.live.wire`), so a 100,000-pod
 cluster never has more than one page of full objects in memory. A
 ``410 Gone`` on a continue token (the snapshot behind it expired) restarts
 the list from the beginning, within the same attempt budget.
+
+Nothing a server sends can make a read unbounded (:class:`ReadCaps`): a
+body is streamed and the read stops once it passes ``max_response_bytes``
+(a ``Content-Length`` above the cap stops it before the body is read); a
+LIST stops after enough pages for ``max_list_objects`` objects at its
+``limit``, or once it holds more objects than that; a continue token the
+server sent before is an error. Past a cap the request fails for good (the
+next attempt would get the same answer) with a message that names the cap.
+The wall time of a whole read is capped by the caller
+(:mod:`fleetc.live.kubeapi`), because only it knows what "whole" is.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import json
+import math
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -44,6 +57,22 @@ class RetryPolicy:
     max_retry_after: float = 30.0  # a server asking for longer than this is waited this long
 
 
+MiB = 1024 * 1024
+ERROR_BODY_BYTES = 64 * 1024  # of a non-200 answer: enough for a Status message
+
+
+@dataclass(frozen=True)
+class ReadCaps:
+    """What one server's answers may cost; the defaults and their reasons are in ``KubeOptions``."""
+
+    max_response_bytes: int = 100 * MiB
+    max_list_objects: int = 500_000
+
+    def max_pages(self, limit: int) -> int:
+        """Pages one LIST may take: enough for ``max_list_objects`` at ``limit`` per page, and a last one."""
+        return math.ceil(self.max_list_objects / max(1, limit)) + 1
+
+
 class ApiError(Exception):
     """A request that failed for good; the message names the request and the last reason."""
 
@@ -59,14 +88,27 @@ class _Expired(Exception):
     """410 Gone: a continue token outlived the server's snapshot."""
 
 
+def cap_hint(name: str) -> str:
+    """How a message says which cap tripped and where it is set (one wording for every cap)."""
+    return f"the cap is KubeOptions.{name} (fleetc.live.kubeapi); raise it if this cluster really needs more"
+
+
 class KubeHttp:
     """Requests to one API server through one httpx client."""
 
-    def __init__(self, client: httpx.AsyncClient, name: str, policy: RetryPolicy, rng: random.Random | None = None):
+    def __init__(
+        self,
+        client: httpx.AsyncClient,
+        name: str,
+        policy: RetryPolicy,
+        rng: random.Random | None = None,
+        caps: ReadCaps | None = None,
+    ):
         self.client = client
         self.name = name
         self.policy = policy
         self.rng = rng or random.Random()
+        self.caps = caps or ReadCaps()
 
     async def get_object(self, path: str, decode: Callable[[bytes], T]) -> T | None:
         """One object, or None when the server says 404 (it does not exist)."""
@@ -88,13 +130,14 @@ class KubeHttp:
     ) -> list[KubeObject]:
         items: list[KubeObject] = []
         token: object = ""
-        seen: set[str] = set()
+        seen: set[bytes] = set()
         what = f"{self.name}: LIST {path}"
+        max_pages, max_objects = self.caps.max_pages(limit), self.caps.max_list_objects
 
         def decode(data: bytes) -> KubeList:
             return decode_list(data, what=what)
 
-        while True:
+        for _ in range(max_pages):
             query = {**params, "limit": str(limit)}
             if isinstance(token, str) and token:
                 query["continue"] = token
@@ -105,13 +148,22 @@ class KubeHttp:
                     item["kind"] = kind
                     item["apiVersion"] = api_version
                 items.append(item)
+            if len(items) > max_objects:
+                raise ApiError(
+                    f"{what}: more than {max_objects:,} objects; stopped reading ({cap_hint('max_list_objects')})"
+                )
             metadata = page.get("metadata")
             token = metadata.get("continue") if isinstance(metadata, dict) else None
             if not token:
                 return items
-            if not isinstance(token, str) or token in seen:
+            digest = hashlib.sha256(token.encode()).digest() if isinstance(token, str) else b""
+            if not digest or digest in seen:
                 raise ApiError(f"{what}: the server returned a continue token it had returned before")
-            seen.add(token)
+            seen.add(digest)  # a digest, so that huge tokens do not add up in memory
+        raise ApiError(
+            f"{what}: still more after {max_pages:,} pages of {limit} (room for {max_objects:,} objects); "
+            f"stopped reading ({cap_hint('max_list_objects')})"
+        )
 
     async def _request(
         self, path: str, params: Mapping[str, str], decode: Callable[[bytes], T], *, absent_ok: bool
@@ -133,26 +185,56 @@ class KubeHttp:
     ) -> T | None:
         try:
             async with asyncio.timeout(self.policy.timeout):
-                response = await self.client.get(path, params=params)
+                status, headers, body = await self._fetch(path, params)
         except TimeoutError:
             raise _Retry(f"no complete answer within {self.policy.timeout:g} s") from None
         except httpx.RequestError as error:
             raise _Retry(f"{type(error).__name__}: {error or 'connection failed'}") from None
-        status = response.status_code
         if status == 200:
             try:
-                return decode(response.content)
+                return decode(body)
             except ListError as error:
                 raise _Retry(str(error)) from None
         if status == 404 and absent_ok:
             return None
         if status == 410 and "continue" in params:
             raise _Expired()
-        message = _status_message(response)
+        message = _status_message(body)
         if status == 429 or status >= 500:
-            raise _Retry(f"HTTP {status} {message}", _retry_after(response.headers.get("Retry-After")))
+            raise _Retry(f"HTTP {status} {message}", _retry_after(headers.get("Retry-After")))
         hint = " (check the credentials in the kubeconfig)" if status in (401, 403) else ""
         raise ApiError(f"{self.name}: GET {path}: HTTP {status} {message}{hint}")
+
+    async def _fetch(self, path: str, params: Mapping[str, str]) -> tuple[int, httpx.Headers, bytes]:
+        """Status, headers and body; the body is streamed and never read past the cap.
+
+        A 200 body above ``max_response_bytes`` is an :class:`ApiError` (the
+        connection is closed, not drained); of other answers only the first
+        :data:`ERROR_BODY_BYTES` are kept, for the message.
+        """
+        async with self.client.stream("GET", path, params=params) as response:
+            status = response.status_code
+            if status != 200:
+                return status, response.headers, await _read_upto(response, ERROR_BODY_BYTES)
+            cap = self.caps.max_response_bytes
+            announced = response.headers.get("Content-Length", "")
+            if announced.isdigit() and int(announced) > cap:
+                raise self._too_large(path, f"announces {int(announced):,} bytes")
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > cap:
+                    raise self._too_large(path, f"went past {cap:,} bytes")
+                chunks.append(chunk)
+            return status, response.headers, b"".join(chunks)
+
+    def _too_large(self, path: str, detail: str) -> ApiError:
+        return ApiError(
+            f"{self.name}: GET {path}: the response {detail}, more than KubeOptions.max_response_bytes = "
+            f"{self.caps.max_response_bytes:,} allows; stopped reading (lower KubeOptions.limit for smaller pages, "
+            "or raise max_response_bytes in fleetc.live.kubeapi)"
+        )
 
     def _delay(self, attempt: int, retry_after: float | None) -> float:
         """Full jitter backoff; never sooner than the server's Retry-After (bounded)."""
@@ -179,13 +261,25 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-def _status_message(response: httpx.Response) -> str:
+async def _read_upto(response: httpx.Response, cap: int) -> bytes:
+    """At most ``cap`` bytes of a body (decompressed), then stop reading."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        chunks.append(chunk[: cap - size])
+        size += len(chunks[-1])
+        if size >= cap:
+            break
+    return b"".join(chunks)
+
+
+def _status_message(body: bytes) -> str:
     """The ``message`` of a Kubernetes Status body, else a short piece of the body."""
     try:
-        body: Any = response.json()
+        parsed: Any = json.loads(body)
     except ValueError:
-        body = None
-    if isinstance(body, dict) and isinstance(body.get("message"), str):
-        return f"({body['message'][:300]})"
-    text = response.text.strip()[:200]
+        parsed = None
+    if isinstance(parsed, dict) and isinstance(parsed.get("message"), str):
+        return f"({parsed['message'][:300]})"
+    text = body.decode("utf-8", "replace").strip()[:200]
     return f"({text})" if text else ""

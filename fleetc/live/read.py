@@ -15,7 +15,7 @@ from pathlib import Path
 from fleetc.errors import fail
 from fleetc.live.facts import LiveState, RegionLive
 from fleetc.live.kubeapi import KubeOptions, read_region
-from fleetc.live.kubeconfig import default_kubeconfig_path
+from fleetc.live.kubeconfig import KubeconfigSource, default_kubeconfig_path
 from fleetc.live.snapshot import read_snapshot
 
 KUBE = "kube"
@@ -51,7 +51,7 @@ def _from_kube(
     kubeconfig: str | None,
     options: KubeOptions | None,
 ) -> dict[str, RegionLive]:
-    config: str | Path | None = kubeconfig or default_kubeconfig_path()
+    config: KubeconfigSource | None = kubeconfig or default_kubeconfig_path()
     if config is None:
         raise fail(
             "<kubeconfig>",

@@ -3,22 +3,29 @@
 One aiohttp server plays the management cluster (``/mgmt``) and every
 customer cluster (``/clusters/<name>``); a kubeconfig's server URL carries the
 prefix. It implements what fleetc reads, the way kube-apiserver does it:
-bearer-token auth (401 otherwise), GET of single objects (404 Status when
-absent), LIST of nodes and pods with ``limit``/``continue`` pagination, the
-``status.phase!=`` field selector, and 410 Gone for expired continue
-tokens. Faults (429 + Retry-After, 5xx, slow answers, cut connections,
-invalid JSON) are queued per path, so a test states exactly what goes wrong
-and how often. It runs in its own thread and event loop, so the client under
-test is used exactly as in production: no patched HTTP client.
+bearer-token, basic or client-certificate auth (401 otherwise), GET of
+single objects (404 Status when absent), LIST of nodes and pods with
+``limit``/``continue`` pagination, the ``status.phase!=`` field selector,
+and 410 Gone for expired continue tokens. It can serve TLS (``serve(api,
+tls=...)``) and act as a forward HTTP proxy (requests in absolute form are
+recorded as such). Faults (429 + Retry-After, 5xx, slow answers, cut
+connections, invalid JSON, endless continue tokens, endless or dripping
+bodies) are queued per path, so a test states exactly what goes wrong and
+how often. Every request's path, query and headers are logged, so a test
+can prove what never reached the server. It runs in its own thread and
+event loop, so the client under test is used exactly as in production: no
+patched HTTP client.
 """
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import itertools
 import json
+import ssl
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,19 +35,46 @@ from aiohttp import web
 from .objects import Obj, kubeconfig_secret, kubeconfig_text
 
 TOKEN = "s3cret-token"
+BASIC = ("admin", "pa55word")  # username, password the server accepts
+CLIENT_CN = "fleetc-admin"  # a client certificate with this common name is authenticated
 
 
 @dataclass
 class Fault:
-    """What to do instead of answering, ``times`` times, for requests whose path ends with ``path``."""
+    """What to do instead of answering, ``times`` times, for requests whose path ends with ``path``.
+
+    Kinds: ``status`` (an error Status), ``sleep`` (answer late), ``cut``
+    (drop the connection mid-body), ``garbage`` (invalid JSON), ``expire``
+    (410 on a continue token), ``endless`` (a page of ``items`` objects with
+    a fresh continue token, every time), ``loop`` (the same, always with the
+    same token), ``huge`` (a body of ``size`` bytes
+    produced piece by piece, never held whole; ``announce`` sends its
+    Content-Length), ``drip`` (the real answer, in small pieces over
+    ``seconds``).
+    """
 
     path: str
-    kind: str  # "status" | "sleep" | "cut" | "garbage" | "expire"
+    kind: str
     times: int = 1
     status: int = 500
     retry_after: str | None = None
     seconds: float = 0.0
     only_continue: bool = False  # only for requests that carry a continue token
+    items: int = 1  # endless: objects per page
+    size: int = 0  # huge: bytes in the body
+    announce: bool = False  # huge: send Content-Length
+    sent: int = 0  # huge: bytes the server managed to send before the client closed the connection
+    finished: threading.Event = field(default_factory=threading.Event)  # huge: the handler is done
+
+
+@dataclass(frozen=True)
+class Received:
+    """One request as the server saw it."""
+
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    via_proxy: bool  # sent in absolute form (``GET http://host/path``), as to a forward proxy
 
 
 @dataclass
@@ -51,6 +85,7 @@ class FakeApi:
     clusters: dict[str, dict[str, list[Obj]]] = field(default_factory=dict)  # name -> {"nodes": [...], "pods": [...]}
     faults: list[Fault] = field(default_factory=list)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
+    received: list[Received] = field(default_factory=list)
     url: str = ""
 
     # --- setting the scene (call after the server started: kubeconfigs need the URL) ---
@@ -68,6 +103,11 @@ class FakeApi:
         secret = kubeconfig_secret(cluster, kubeconfig_text(f"{self.url}/clusters/{cluster}", token))
         self.management[f"/mgmt/api/v1/namespaces/cp-{cluster}/secrets/{cluster}-kubeconfig"] = secret
 
+    def put_cluster_kubeconfig(self, cluster: str, text: str) -> None:
+        """Replace what the cluster's kubeconfig Secret holds (``data.value``)."""
+        secret = kubeconfig_secret(cluster, text)
+        self.management[f"/mgmt/api/v1/namespaces/cp-{cluster}/secrets/{cluster}-kubeconfig"] = secret
+
     def management_kubeconfig(self, token: str = TOKEN) -> str:
         return kubeconfig_text(f"{self.url}/mgmt", token)
 
@@ -75,18 +115,27 @@ class FakeApi:
         """Query parameters of every request whose path ends with ``suffix``."""
         return [query for path, query in self.requests if path.endswith(suffix)]
 
+    def everything_received(self) -> str:
+        """Every path, query and header the server was sent, as one text (to prove a secret never arrived)."""
+        return "\n".join(json.dumps([r.path, r.query, r.headers]) for r in self.received)
+
     # --- serving ---
 
     async def handle(self, request: web.Request) -> web.StreamResponse:
         path, query = request.path, dict(request.query)
         self.requests.append((path, query))
-        if request.headers.get("Authorization") != f"Bearer {TOKEN}":
+        via_proxy = request.raw_path.startswith(("http://", "https://"))
+        self.received.append(Received(path, query, dict(request.headers), via_proxy))
+        if not _authenticated(request):
             return _status(401, "Unauthorized")
         fault = self._take_fault(path, query)
         if fault is not None:
             answer = await self._fault(request, fault)
             if answer is not None:
                 return answer
+        return await self._answer(path, query)
+
+    async def _answer(self, path: str, query: dict[str, str]) -> web.Response:
         for collection in ("nodes", "pods"):
             if path.startswith("/clusters/") and path.endswith(f"/api/v1/{collection}"):
                 cluster = path.split("/")[2]
@@ -123,7 +172,75 @@ class FakeApi:
             assert request.transport is not None
             request.transport.abort()
             return response
+        if fault.kind in ("endless", "loop"):
+            fresh = next(_FRESH) if fault.kind == "endless" else 0
+            token = base64.b64encode(f"{fault.kind}:{fresh}".encode()).decode()
+            items = [{"metadata": {"name": f"obj-{next(_FRESH)}"}} for _ in range(fault.items)]
+            body = {"kind": "List", "apiVersion": "v1", "metadata": {"continue": token}, "items": items}
+            return web.json_response(body)
+        if fault.kind == "huge":
+            return await _stream(request, fault, _huge_body(fault.size))
+        if fault.kind == "drip":
+            answer = await self._answer(request.path, dict(request.query))
+            assert isinstance(answer, web.Response) and isinstance(answer.body, bytes)
+            return await _stream(request, fault, _drip(answer.body, fault.seconds), status=answer.status)
         raise AssertionError(fault.kind)
+
+
+_FRESH = itertools.count()
+
+
+def _authenticated(request: web.Request) -> bool:
+    header = request.headers.get("Authorization", "")
+    if header == f"Bearer {TOKEN}":
+        return True
+    if header == "Basic " + base64.b64encode(":".join(BASIC).encode()).decode():
+        return True
+    peer = request.transport.get_extra_info("peercert") if request.transport else None
+    subject = dict(pair for rdn in (peer or {}).get("subject", ()) for pair in rdn)
+    return bool(subject.get("commonName") == CLIENT_CN)
+
+
+async def _huge_body(size: int) -> AsyncIterator[bytes]:
+    """A List body of ``size`` bytes made one 64 KiB piece at a time (the server never holds it whole)."""
+    head, tail = b'{"kind": "List", "apiVersion": "v1", "items": [', b"]}"
+    item = b'{"metadata": {"name": "' + b"x" * 1000 + b'"}},'  # big items: few objects if a client decoded it all
+    piece = item * 64  # about 64 KiB
+    yield head
+    left = size - len(head) - len(tail)
+    while left > 0:
+        chunk = piece[:left]
+        left -= len(chunk)
+        yield chunk
+    yield tail
+
+
+async def _drip(body: bytes, seconds: float, pieces: int = 10) -> AsyncIterator[bytes]:
+    step = max(1, -(-len(body) // pieces))
+    for start in range(0, len(body), step):
+        await asyncio.sleep(seconds / pieces)
+        yield body[start : start + step]
+
+
+async def _stream(
+    request: web.Request, fault: Fault, chunks: AsyncIterator[bytes], *, status: int = 200
+) -> web.StreamResponse:
+    """Send ``chunks`` as they come, counting what got out before the client went away."""
+    headers = {"Content-Type": "application/json"}
+    if fault.announce:
+        headers["Content-Length"] = str(fault.size)
+    response = web.StreamResponse(status=status, headers=headers)
+    try:
+        await response.prepare(request)
+        async for chunk in chunks:
+            await response.write(chunk)
+            fault.sent += len(chunk)
+        await response.write_eof()
+    except (ConnectionError, RuntimeError):  # the client closed the connection (aiohttp raises either)
+        pass
+    finally:
+        fault.finished.set()
+    return response
 
 
 def _as_returned(obj: Obj) -> Obj:
@@ -164,8 +281,11 @@ def _page(objects: list[Obj], collection: str, query: dict[str, str]) -> web.Res
 
 
 @contextmanager
-def serve(api: FakeApi) -> Iterator[FakeApi]:
-    """Run ``api`` on 127.0.0.1 (a free port) in a background thread for the duration of the block."""
+def serve(api: FakeApi, tls: ssl.SSLContext | None = None) -> Iterator[FakeApi]:
+    """Run ``api`` on 127.0.0.1 (a free port) in a background thread for the duration of the block.
+
+    With ``tls`` (a server-side context) it serves https; ``api.url`` says which.
+    """
     loop = asyncio.new_event_loop()
     app = web.Application()
     app.router.add_route("GET", "/{tail:.*}", api.handle)
@@ -173,10 +293,10 @@ def serve(api: FakeApi) -> Iterator[FakeApi]:
 
     async def start() -> str:
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
+        site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
         await site.start()
         host, port = runner.addresses[0][:2]
-        return f"http://{host}:{port}"
+        return f"{'https' if tls else 'http'}://{host}:{port}"
 
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()

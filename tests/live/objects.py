@@ -169,12 +169,17 @@ def etcd(
 
 def kubeconfig_text(server: str, token: str, context: str = "ctx") -> str:
     """A kubeconfig (JSON is YAML) with bearer-token auth."""
+    return kubeconfig_with(server, {"token": token}, context=context)
+
+
+def kubeconfig_with(server: str, user: Obj, cluster: Obj | None = None, context: str = "ctx") -> str:
+    """A one-context kubeconfig with any user and cluster settings."""
     return json.dumps(
         {
             "apiVersion": "v1",
             "kind": "Config",
-            "clusters": [{"name": "c", "cluster": {"server": server}}],
-            "users": [{"name": "u", "user": {"token": token}}],
+            "clusters": [{"name": "c", "cluster": {"server": server, **(cluster or {})}}],
+            "users": [{"name": "u", "user": user}],
             "contexts": [{"name": context, "context": {"cluster": "c", "user": "u"}}],
             "current-context": context,
         },

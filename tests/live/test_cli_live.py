@@ -13,7 +13,8 @@ from fleetc.live.snapshot import read_snapshot
 from fleetc.spec.loader import load_fleet
 
 from .fake_api import FakeApi, Fault, serve
-from .objects import apiserver, etcd, node, pod
+from .objects import apiserver, etcd, kubeconfig_with, node, pod
+from .plugins import V1, write_plugin
 
 FLEET = Path(__file__).resolve().parents[2] / "fleet"
 REGION = "us-east-04"
@@ -67,3 +68,31 @@ def test_unknown_region_and_missing_kubeconfig_exit_2_without_traceback(
     assert code == 2 and "no such region" in output and "Traceback" not in output
     code, output = export(tmp_path / "absent", tmp_path / "snap", "--region", REGION)
     assert code == 2 and "cannot read kubeconfig" in output and "Traceback" not in output
+
+
+def test_a_kubeconfig_secret_with_an_exec_plugin_is_reported_and_not_run(
+    scene: tuple[FakeApi, Path, list[str]], tmp_path: Path
+) -> None:
+    api, config, clusters = scene
+    marker = tmp_path / "ran"
+    plugin = write_plugin(tmp_path / "plugin.sh", marker=marker)
+    user = {"exec": {"apiVersion": V1, "command": str(plugin)}}
+    api.put_cluster_kubeconfig(clusters[0], kubeconfig_with(f"{api.url}/clusters/{clusters[0]}", user))
+    code, output = export(config, tmp_path / "snap", "--region", REGION)
+    assert not marker.exists()
+    assert code == 2 and "exec is refused in a kubeconfig read from a cluster" in output, output
+    assert f"Secret cp-{clusters[0]}/{clusters[0]}-kubeconfig" in output
+    assert not (tmp_path / "snap" / REGION / f"{clusters[0]}.json").exists()
+
+
+def test_a_broken_kubeconfig_file_exits_2_with_its_line_and_column(tmp_path: Path) -> None:
+    config = tmp_path / "kubeconfig"
+    config.write_text(
+        "apiVersion: v1\nusers:\n- name: u\n  user:\n    token: 42\n"
+        "clusters: [{name: c, cluster: {server: 'https://k.example'}}]\n"
+        "contexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n"
+    )
+    code, output = export(config, tmp_path / "snap", "--region", REGION)
+    assert code == 2 and "Traceback" not in output
+    squashed = "".join(output.split())  # the console may wrap long lines anywhere there is a space
+    assert "".join(f"{config}:5:5: user 'u': token must be a string".split()) in squashed, output
