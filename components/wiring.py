@@ -33,6 +33,7 @@ import pulumi_kubernetes as k8s
 
 from fleetc.compile.graph import DesiredGraph, Kind, Node
 from fleetc.compile.objects import keep_live_paths, kube_object
+from fleetc.live.kubeconfig import KubeconfigError, load_cluster_kubeconfig
 
 ManifestClass = Callable[..., pulumi.CustomResource]
 
@@ -134,7 +135,14 @@ class Wiring:
             value = (data or {}).get(key)
             if not value:
                 raise ValueError(f"Secret {namespace}/{name} has no data.{key}: the cluster's kubeconfig is missing")
-            return base64.b64decode(value).decode("utf-8")
+            text = base64.b64decode(value).decode("utf-8")
+            # Credentials that come from a cluster are data, never code: the provider would run an exec
+            # plugin or read local files named in it, so only inline credentials are passed on.
+            try:
+                load_cluster_kubeconfig(text, origin=f"Secret {namespace}/{name}")
+            except KubeconfigError as error:
+                raise ValueError(str(error)) from None
+            return text
 
         return pulumi.Output.secret(secret.data.apply(decode))
 

@@ -196,7 +196,7 @@ def pki(tmp_path_factory: pytest.TempPathFactory) -> Pki:
 def test_inline_client_certificate_and_ca_data_work_over_tls(pki: Pki) -> None:
     with serve(FakeApi(), tls=pki.server_context()) as api:
         api.add_control_plane("alpha", apiserver("alpha"), etcd("alpha"))
-        api.add_cluster("alpha", [node("n0")], [])
+        api.add_cluster("alpha", [node("n0")], [pod("kube-system", "cilium-n0", "n0", owner="DaemonSet")])
         user = {"client-certificate-data": pki.data(pki.client_cert), "client-key-data": pki.data(pki.client_key)}
         cluster = {"certificate-authority-data": pki.data(pki.ca), "tls-server-name": SERVER_NAME}
         api.put_cluster_kubeconfig("alpha", kubeconfig_with(alpha_server(api), user, cluster))
@@ -217,7 +217,7 @@ def test_inline_client_certificate_and_ca_data_work_over_tls(pki: Pki) -> None:
 def test_a_secret_without_the_ca_fails_closed_on_the_untrusted_certificate(pki: Pki) -> None:
     with serve(FakeApi(), tls=pki.server_context()) as api:
         api.add_control_plane("alpha", apiserver("alpha"), etcd("alpha"))
-        api.add_cluster("alpha", [node("n0")], [])
+        api.add_cluster("alpha", [node("n0")], [pod("kube-system", "cilium-n0", "n0", owner="DaemonSet")])
         api.put_cluster_kubeconfig(
             "alpha", kubeconfig_with(alpha_server(api), {"token": TOKEN}, {"tls-server-name": SERVER_NAME})
         )

@@ -168,7 +168,7 @@ def test_certificate_files_relative_to_the_kubeconfig_over_tls(pki: Pki, monkeyp
     """CA file, client certificate and key files next to the kubeconfig; the server's name via tls-server-name."""
     with serve(FakeApi(), tls=pki.server_context()) as api:
         api.add_control_plane("alpha", apiserver("alpha"), etcd("alpha"))
-        api.add_cluster("alpha", [node("n0")], [])
+        api.add_cluster("alpha", [node("n0")], [pod("kube-system", "cilium-n0", "n0", owner="DaemonSet")])
         api.put_cluster_kubeconfig(
             "alpha",
             kubeconfig_with(
