@@ -4,7 +4,7 @@
 
 Times what ``pulumi preview`` costs on the program side, without the CLI
 (which cannot be installed here): the real ``__main__.py`` run through
-``components.mocking`` (a mock monitor that records every registration), for
+``tests/harness/pulumi_mocks.py`` (a mock monitor that records every registration), for
 
 - every example stack (``stacks/Pulumi.*.yaml`` against ``examples/live``);
 - a generated region of ``--clusters`` clusters (the example clusters cloned,
@@ -41,10 +41,12 @@ GENERATED = "bench-50"
 def child(project: Path, stack: str) -> dict[str, Any]:
     """One measurement, in this (fresh) process."""
     sys.path.insert(0, str(ROOT))
+    sys.path.insert(0, str(ROOT / "tests"))  # the mock harness lives beside the tests
     import os
     from datetime import datetime
 
-    from components.mocking import run_stack, stack_config
+    from harness.pulumi_mocks import run_stack, stack_config
+
     from fleetc.compile import compile_region
     from fleetc.live.read import read_live
     from fleetc.plan.planner import plan

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+
+# tests/harness (the Pulumi mock runner and other shared harnesses) is importable from every test directory.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 
 @pytest.fixture(scope="session", autouse=True)

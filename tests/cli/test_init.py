@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from components.mocking import run_program, stack_config  # noqa: E402
+from harness.pulumi_mocks import run_program, stack_config  # noqa: E402
 
 
 def invoke(*args: str) -> Any:

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-mocking = pytest.importorskip("components.mocking")
+mocking = pytest.importorskip("harness.pulumi_mocks")
 
 from fleetc.compile import compile_region  # noqa: E402
 from fleetc.compile.graph import DesiredGraph  # noqa: E402

@@ -1,7 +1,7 @@
 """The real ``__main__.py`` under Pulumi mocks, for every example stack.
 
 What the engine would be asked to create: types, names, parents, dependsOn,
-providers and inputs, recorded by a MockMonitor (components/mocking.py) and
+providers and inputs, recorded by a MockMonitor (tests/harness/pulumi_mocks.py) and
 compared with the desired graph the compiler produced from the same inputs.
 """
 
@@ -23,7 +23,8 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from components.mocking import FAKE_KUBECONFIG, MockRun, run_program, run_stack, stack_config  # noqa: E402
+from harness.pulumi_mocks import FAKE_KUBECONFIG, MockRun, run_program, run_stack, stack_config  # noqa: E402
+
 from fleetc.compile import compile_region  # noqa: E402
 from fleetc.compile.graph import GROUP_KINDS, DesiredGraph, Kind  # noqa: E402
 from fleetc.compile.objects import keep_live_paths, kube_object  # noqa: E402

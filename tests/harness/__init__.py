@@ -1,0 +1,1 @@
+"""Harnesses shared by the tests and the benchmarks (not shipped with fleetc)."""
