@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from fleetc import conventions
 from fleetc.compile import ids
 from fleetc.compile.context import ClusterContext
 from fleetc.compile.graph import Kind, Node
@@ -30,7 +31,7 @@ from fleetc.errors import Pos
 from fleetc.spec.anchors import where
 from fleetc.versions import Version
 
-ZONE_KEY = "topology.kubernetes.io/zone"
+ZONE_KEY = conventions.ZONE_LABEL
 HOSTNAME_KEY = "kubernetes.io/hostname"
 SERVICE_CIDR = "10.96.0.0/12"  # matches the bundle's CoreDNS clusterIP 10.96.0.10
 PRIORITY_CLASS = "system-cluster-critical"
@@ -182,7 +183,7 @@ def _cluster_config(ctx: ClusterContext) -> dict[str, Any]:
     return k8s_object(
         "v1",
         "ConfigMap",
-        "fleetc-cluster",
+        conventions.CLUSTER_CONFIGMAP,
         namespace=ctx.namespace,
         data={
             "tenant": cluster.tenant,

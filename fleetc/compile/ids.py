@@ -7,13 +7,15 @@ from the plan, never on ordering or on live values such as versions.
 
 from __future__ import annotations
 
+from fleetc import conventions
+
 
 def management_provider(region: str) -> str:
     return f"{region}/management"
 
 
 def cluster(region: str, name: str) -> str:
-    return f"{region}/{name}"
+    return conventions.cluster_id(region, name)
 
 
 def provider(cluster_id: str) -> str:
@@ -47,7 +49,7 @@ def manifest(group_id: str, api_kind: str, name: str) -> str:
 
 def namespace_name(cluster_name: str) -> str:
     """The management-cluster namespace of a hosted control plane (SPEC.md section 4)."""
-    return f"cp-{cluster_name}"
+    return conventions.control_plane_namespace(cluster_name)
 
 
 def kubeconfig_secret(cluster_name: str) -> str:

@@ -21,13 +21,14 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from fleetc import conventions
 from fleetc.compile import ids
 from fleetc.compile.graph import Kind, Node
 from fleetc.errors import Pos
 
-MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
+MANAGED_BY_LABEL = conventions.MANAGED_BY_LABEL
 MANAGED_BY = "fleetc"
-SOURCE_ANNOTATION = "fleetc.dev/source"
+SOURCE_ANNOTATION = conventions.SOURCE_ANNOTATION
 KEEP_LIVE = "fleetc.dev/keep-live"
 KEEP_LIVE_REASON = "fleetc.dev/keep-live-reason"
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from fleetc.conventions import cluster_id
 from fleetc.versions import Version
 
 
@@ -93,7 +94,7 @@ class RegionLive:
         if found is not None:
             return found
         reason = self.problems or (f"no live state was read for cluster {name}",)
-        return ClusterLive(f"{self.region}/{name}", exists=False, control_plane=None, nodes=None, problems=reason)
+        return ClusterLive(cluster_id(self.region, name), exists=False, control_plane=None, nodes=None, problems=reason)
 
 
 @dataclass(frozen=True)

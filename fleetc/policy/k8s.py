@@ -12,14 +12,15 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from fleetc import conventions
 from fleetc.compile.graph import Kind, Node
 from fleetc.errors import Pos
 
-SOURCE_ANNOTATION = "fleetc.dev/source"
+SOURCE_ANNOTATION = conventions.SOURCE_ANNOTATION
 KEEP_LIVE = "fleetc.dev/keep-live"  # fields the compiler leaves as they are live (compile/objects.py)
-ZONE_KEY = "topology.kubernetes.io/zone"
+ZONE_KEY = conventions.ZONE_LABEL
 CONTROL_PLANE_NAMESPACE_PREFIX = "cp-"
-CLUSTER_CONFIG_NAME = "fleetc-cluster"
+CLUSTER_CONFIG_NAME = conventions.CLUSTER_CONFIGMAP
 POOL_CONFIG_PREFIX = "nodepool-"
 
 # Workload kinds whose pods run control-plane components in cp-<cluster>.

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from fleetc.compile.graph import DesiredGraph, Kind, Node
+from fleetc.conventions import cluster_id
 from fleetc.policy import k8s
 
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
@@ -123,7 +124,7 @@ def _cluster(node_id: str, kind: Kind, props: Mapping[str, Any], view: ResourceV
     if kind is Kind.MANIFEST:
         name = k8s.cluster_name_of_namespace(k8s.dig(props, "metadata", "namespace"))
         if name is not None:
-            return f"{region}/{name}" if region else name
+            return cluster_id(region, name) if region else name
     if view.provider_name and _is_id(view.provider_name):
         return _cluster_from_id(view.provider_name)
     return None

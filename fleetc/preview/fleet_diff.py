@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from fleetc.conventions import cluster_id
 from fleetc.spec.fleet import FleetSpec
 from fleetc.spec.models import Addon, Cluster, NodePool
 from fleetc.versions import Version
@@ -88,7 +89,7 @@ def _named(category: str, old: set[str], new: set[str], detail: dict[str, str] |
 
 
 def _clusters(spec: FleetSpec | None) -> dict[str, Cluster]:
-    return {f"{region}/{c.name}": c for region, c in spec.clusters()} if spec else {}
+    return {cluster_id(region, c.name): c for region, c in spec.clusters()} if spec else {}
 
 
 def _cluster_detail(clusters: dict[str, Cluster]) -> dict[str, str]:

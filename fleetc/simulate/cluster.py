@@ -22,6 +22,7 @@ from collections import Counter, deque
 from dataclasses import dataclass
 from datetime import datetime
 
+from fleetc.conventions import cluster_id
 from fleetc.live.facts import ClusterLive, ControlPlaneFacts, NodeFacts
 from fleetc.versions import Version
 
@@ -413,7 +414,7 @@ class SimCluster:
 
     @property
     def id(self) -> str:
-        return f"{self.region}/{self.name}"
+        return cluster_id(self.region, self.name)
 
     @property
     def cp_done(self) -> bool:

@@ -32,6 +32,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from fleetc.conventions import cluster_id
 from fleetc.live.facts import LiveState, RegionLive
 from fleetc.plan.model import Action, Plan, Step
 from fleetc.plan.windows import is_open
@@ -77,7 +78,7 @@ class FleetcStrategy:
 
     def begin(self, sim: Simulation) -> None:
         by_id = {c.id: c for c in sim.clusters}
-        self._units = [(u, by_id[f"{u.region}/{u.cluster.name}"], UnitState()) for u in self.world.units]
+        self._units = [(u, by_id[cluster_id(u.region, u.cluster.name)], UnitState()) for u in self.world.units]
         sim.at(0, self._tick, sim)
 
     def after_event(self, sim: Simulation) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from fleetc.conventions import cluster_id
 from fleetc.simulate.baselines import DrainStrategy, WaitIdleStrategy
 from fleetc.simulate.driver import FleetcStrategy, Planner
 from fleetc.simulate.engine import Simulation, Strategy, Timings
@@ -113,7 +114,7 @@ def _pool_sizes(world: World) -> dict[str, tuple[int, int, int]]:
 def pool_traces(world: World, scenario: Scenario, seed: int) -> dict[tuple[str, str], PoolTrace]:
     traces: dict[tuple[str, str], PoolTrace] = {}
     for unit in world.units:
-        cid = f"{unit.region}/{unit.cluster.name}"
+        cid = cluster_id(unit.region, unit.cluster.name)
         for pool in unit.cluster.node_pools:
             traces[(cid, pool.name)] = pool_trace(scenario.spec, seed, cid, pool.name, pool.count)
     return traces

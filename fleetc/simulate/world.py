@@ -28,6 +28,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from fleetc.conventions import cluster_id
 from fleetc.errors import Diagnostic, FleetcError, Pos
 from fleetc.simulate.cluster import SimCluster, SimPool
 from fleetc.simulate.scenario import Scenario
@@ -207,7 +208,7 @@ def _fleet_slice(scenario: Scenario, fleet: FleetSpec, errors: list[Diagnostic])
     for i, selection in enumerate(scenario.spec.fleet or []):
         cluster = fleet.cluster(selection.cluster)
         if cluster is None:
-            known = ", ".join(f"{r}/{c.name}" for r, c in fleet.clusters()) or "none"
+            known = ", ".join(cluster_id(r, c.name) for r, c in fleet.clusters()) or "none"
             message = f"cluster {selection.cluster!r} is not in the fleet (clusters: {known})"
             errors.append(scenario.error(message, "fleet", i, "cluster"))
             continue

@@ -10,6 +10,7 @@ import difflib
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
+from fleetc.conventions import cluster_id
 from fleetc.errors import Diagnostic, Pos
 from fleetc.spec.anchors import where
 from fleetc.spec.models import Cluster, NodePool, RegionDoc
@@ -246,6 +247,6 @@ def _check_approvals(spec: FleetSpec, errors: list[Diagnostic], skip: set[str]) 
         if f"Cluster/{body.cluster}" in skip or f"Region/{region}" in skip or UNREAD in skip:
             continue
         if spec.cluster(body.cluster) is None:
-            known = [f"{r}/{c.name}" for r, c in spec.clusters()]
+            known = [cluster_id(r, c.name) for r, c in spec.clusters()]
             define = "name an existing cluster as <region>/<cluster>, or delete this approval"
             _error(errors, where(body, "cluster"), _unknown("cluster", body.cluster, known, define))
