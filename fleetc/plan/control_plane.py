@@ -136,12 +136,15 @@ def decide(
     final: bool,
     known: KnownVersions,
     allow_new: bool,
+    unlisted_pools: Sequence[str] = (),
 ) -> ControlPlaneDecision:
     """Decide the control plane of one known cluster, in the stage whose control-plane version is ``stage``.
 
     ``allow_new`` is False when a gate is closed: the step is then withheld
     (the gate's Blocked says why) and the control plane stays where it is.
-    The caller has ruled out downgrades (:func:`downgrade_block`).
+    ``unlisted_pools``: spec pools of which no node is listed, so their
+    kubelets are unknown to the skew check. The caller has ruled out
+    downgrades (:func:`downgrade_block`).
     """
     decision = ControlPlaneDecision(version=apiserver, etcd=etcd)
     ready = cp.ready
@@ -178,6 +181,15 @@ def decide(
                     nodes=tuple(b.split(" ", 1)[0] for b in bad),
                 )
             )
+        if unlisted_pools:
+            decision.blocked.append(
+                Blocked(
+                    cluster_id,
+                    Reason.UNKNOWN_STATE,
+                    f"no node of pool {', '.join(unlisted_pools)} is listed, so its kubelets are unknown; "
+                    f"cannot check skew before moving to {step_to}",
+                )
+            )
         if unknown:
             decision.blocked.append(
                 Blocked(
@@ -188,7 +200,7 @@ def decide(
                     nodes=tuple(unknown),
                 )
             )
-        if bad or unknown:
+        if bad or unknown or unlisted_pools:
             return decision
     if not allow_new:
         return decision

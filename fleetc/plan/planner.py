@@ -190,8 +190,19 @@ def _plan_known(
         _collect(result, waves)
         result.plan = _finish(result, waves, stage, work=needs_upgrade, cp_work=True)
         return result
+    unlisted = sorted(name for name, pool in pools.items() if pool.count > 0 and not members[name])
     decision = decide(
-        ref.id, cp, apiserver, etcd, nodes, targets, stage.kubernetes, stage.final, inputs.known, allow_new=not gates
+        ref.id,
+        cp,
+        apiserver,
+        etcd,
+        nodes,
+        targets,
+        stage.kubernetes,
+        stage.final,
+        inputs.known,
+        allow_new=not gates,
+        unlisted_pools=unlisted,
     )
     result.plan = ClusterPlan(
         ref.id,
