@@ -12,6 +12,7 @@ from datetime import timedelta
 import pytest
 
 from fleetc.live.assemble import assemble_region
+from fleetc.live.facts import ControlPlaneFacts
 from fleetc.live.parse import control_plane_facts, scan_cluster
 from fleetc.live.wire import ListError, decode_list
 from fleetc.plan.model import Action, Reason
@@ -260,10 +261,8 @@ def test_etcd_moves_one_minor_per_step() -> None:
 
 def test_a_pre_release_is_not_the_release() -> None:
     spec = fleet(cluster(pools=[pool(count=1, max_unavailable=1)]))
-    rc = control_plane.__wrapped__ if hasattr(control_plane, "__wrapped__") else control_plane
-    facts = rc("1.31.2", ETCD)
-    facts = type(facts)(Version(1, 31, 2, ("rc", 1)), True, 3, facts.etcd_version, True)
-    state = live(cluster_live([node("n", kubelet="1.31.2", image=NEW_IMAGE)], facts))
+    rc = ControlPlaneFacts(Version(1, 31, 2, ("rc", 1)), True, 3, Version.parse(ETCD), True)
+    state = live(cluster_live([node("n", kubelet="1.31.2", image=NEW_IMAGE)], rc))
     [step] = plan(spec, state, [], NOW).steps
     assert (step.action, step.target) == (Action.UPGRADE_CONTROL_PLANE, "1.31.2")
 
