@@ -231,8 +231,8 @@ def check_invariants(case: Case, result: Plan) -> None:
         # 6: unknown cluster -> no step at all, control plane left alone
         if not known_cluster(live, sum(p.count for p in cluster.node_pools)):
             if live.exists or live.problems:
-                assert steps == [] and cluster_plan.control_plane_version is None
-                assert cluster_plan.phase == "unknown"
+                assert steps == [] and cluster_plan.control_plane_version is None, f"invariant 6 (fail closed): {steps}"
+                assert cluster_plan.phase == "unknown", "invariant 6 (fail closed): phase of an unknown cluster"
             continue
         cp = live.control_plane
         assert cp is not None and cp.apiserver_version is not None
@@ -245,26 +245,30 @@ def check_invariants(case: Case, result: Plan) -> None:
             or (cluster.upgrade.window is not None and not is_open(cluster.upgrade.window, case.now))
         )
         if gated:
-            assert new_steps == [], (cluster_id, new_steps)
+            assert new_steps == [], f"invariant 5 (gates): {cluster_id} {new_steps}"
 
         # 3: no node step unless the control plane is fully at its target
         at_target = cp.apiserver_version == targets.kubernetes and cp.etcd_version == targets.etcd and cp.ready is True
         if not at_target:
-            assert node_steps == []
+            assert node_steps == [], f"invariant 3 (control plane first): {node_steps}"
 
         # 4: one minor per step, kubelet skew respected, never from a rolling control plane
         for step in (s for s in steps if s.action is Action.UPGRADE_CONTROL_PLANE):
             moved = Version.parse(step.target)
             live_v = cp.apiserver_version
-            assert cp.ready is True
-            assert live_v <= moved <= targets.kubernetes and moved.major == live_v.major
-            assert moved.minor - live_v.minor in (0, 1)
-            assert cluster_plan.control_plane_version == moved
+            assert cp.ready is True, "invariant 4 (one minor): a step from a rolling control plane"
+            assert live_v <= moved <= targets.kubernetes and moved.major == live_v.major, (
+                f"invariant 4: {live_v}->{moved}"
+            )
+            assert moved.minor - live_v.minor in (0, 1), f"invariant 4 (one minor): {live_v} -> {moved}"
+            assert cluster_plan.control_plane_version == moved, "invariant 4: the compiler is told another version"
             if moved.minor != live_v.minor:
                 for n in live.nodes or ():
-                    assert n.kubelet is not None and 0 <= n.kubelet.minors_to(moved) <= 3
+                    assert n.kubelet is not None and 0 <= n.kubelet.minors_to(moved) <= 3, (
+                        f"invariant 4 (skew): {n.name}"
+                    )
         if not any(s.action is Action.UPGRADE_CONTROL_PLANE for s in steps):
-            assert cluster_plan.control_plane_version == cp.apiserver_version
+            assert cluster_plan.control_plane_version == cp.apiserver_version, "invariant 4: moved without a step"
 
         # 1 and 6 (node level): never a busy or unknown node cordoned or reimaged
         for step in node_steps:
@@ -272,15 +276,15 @@ def check_invariants(case: Case, result: Plan) -> None:
             assert n.pool == step.pool and step.pool in {p.name for p in cluster.node_pools}
             assert n.image != targets.node_image
             if step.action in (Action.CORDON, Action.REIMAGE):
-                assert n.busy is False, step
+                assert n.busy is False, f"invariant 1 (busy): {step}"
             if step.action is Action.MARK_PENDING:
-                assert n.busy is True and not n.cordoned and not n.pending
+                assert n.busy is True and not n.cordoned and not n.pending, f"mark-pending of {n.name}"
         for step in (s for s in steps if s.action is Action.UNCORDON):
             n = by_node[step.target]
             assert n.image == targets.node_image and n.ready is True
         unlabelled = any(n.pool is None for n in live.nodes or ())
         if unlabelled:
-            assert node_steps == []
+            assert node_steps == [], "invariant 6 (fail closed): a node without a pool label"
         for pool in cluster.node_pools:
             members = [n for n in live.nodes or () if n.pool == pool.name]
             pool_steps = [s for s in node_steps if s.pool == pool.name]
@@ -289,7 +293,7 @@ def check_invariants(case: Case, result: Plan) -> None:
                 for n in members
             )
             if unsure:
-                assert pool_steps == [], (pool.name, pool_steps)
+                assert pool_steps == [], f"invariant 6 (fail closed): {pool.name} {pool_steps}"
             # SPEC 3: a reimage not back Ready at the target in time halts the pool
             timeout = timedelta(minutes=cluster.upgrade.node_timeout_minutes)
             late = any(
@@ -300,15 +304,15 @@ def check_invariants(case: Case, result: Plan) -> None:
                 for n in members
             )
             if late:
-                assert pool_steps == [], (pool.name, pool_steps)
+                assert pool_steps == [], f"SPEC 3 (halted pool): {pool.name} {pool_steps}"
             # 2: within maxUnavailable after this step's cordons
             cordons = {s.target for s in pool_steps if s.action is Action.CORDON}
             budget = pool.max_unavailable_nodes()
             before = sum(unavailable(n, targets.node_image, n.cordoned) for n in members)
             after = sum(unavailable(n, targets.node_image, n.cordoned or n.name in cordons) for n in members)
-            assert after <= max(budget, before), (pool.name, before, after, budget)
+            assert after <= max(budget, before), f"invariant 2 (maxUnavailable): {pool.name} {before}->{after}/{budget}"
             if before >= budget:
-                assert all(by_node[name].ready is not True for name in cordons)
+                assert all(by_node[name].ready is not True for name in cordons), f"invariant 2: {pool.name} over"
 
 
 def shuffled(case: Case, seed: int) -> Case:
