@@ -1,6 +1,6 @@
 """Benchmark: reading the live state of one big cluster (4,000 GPU nodes, 100,000 pods).
 
-    /work/venv/bin/python bench/live_read.py [--nodes 4000] [--pods 100000] [--skip-official]
+    python bench/live_read.py [--nodes 4000] [--pods 100000] [--skip-official]
 
 Generates a region with one cluster in a temp dir, as a snapshot (SPEC
 section 4) and as pre-encoded API pages (limit 500). Then each reader runs

@@ -1,6 +1,6 @@
 """Benchmark: ``fleetc plan`` on one region with 4,000 GPU nodes and 100,000 pods.
 
-    /work/venv/bin/python bench/plan_large.py [--clusters 4] [--nodes 4000] [--pods 100000] [--repeat 3]
+    python bench/plan_large.py [--clusters 4] [--nodes 4000] [--pods 100000] [--repeat 3]
 
 Generates, in a temp dir, a fleet (one region, ``--clusters`` clusters
 sharing ``--nodes`` GPU nodes, each with a small system pool) and a matching

@@ -1,6 +1,6 @@
 """Benchmark: the Pulumi program (``__main__.py``) under mocks, per stack.
 
-    /work/venv/bin/python bench/pulumi_mock.py [--clusters 50] [--repeat 3]
+    python bench/pulumi_mock.py [--clusters 50] [--repeat 3]
 
 Times what ``pulumi preview`` costs on the program side, without the CLI
 (which cannot be installed here): the real ``__main__.py`` run through

@@ -1,6 +1,6 @@
 """How far fleetc's makespan is from its lower bound: the rollout simulator across seeds and what-ifs.
 
-    /work/venv/bin/python bench/simulate_sensitivity.py [--scenario examples/scenarios/standard.yaml]
+    python bench/simulate_sensitivity.py [--scenario examples/scenarios/standard.yaml]
         [--seeds 1,2,3,4,5] [--fleet fleet]
 
 Runs only the fleetc strategy of ``fleetc simulate`` for each seed under three

@@ -1,7 +1,7 @@
 """Benchmark: ``load_fleet`` (load + validate) on a fleet of 100 regions x 20 clusters x 8 pools.
 
-    /work/venv/bin/python bench/validate_large.py [--regions 100] [--clusters 20] [--pools 8] [--repeat 3]
-    /work/venv/bin/python bench/validate_large.py --profile     # cProfile of one load_fleet, top 25
+    python bench/validate_large.py [--regions 100] [--clusters 20] [--pools 8] [--repeat 3]
+    python bench/validate_large.py --profile     # cProfile of one load_fleet, top 25
 
 Generates, in a temp dir, a fleet shaped like ``fleet/`` but large: the
 example's Fleet document (channels, instance types, the batteries-included

@@ -7,7 +7,7 @@ the fleet's names, so this module sits on the ground floor and imports
 nothing of fleetc. docs/CONVENTIONS.md explains each name; this module is
 where the code takes them from.
 
-Keys under the fleet's ``labelPrefix`` (SPEC.md section 2) come from
+Keys under the fleet's ``labelPrefix`` (docs/spec.md section 2) come from
 :class:`Keys`, built once per fleet; keys of other owners (Kubernetes,
 app.kubernetes.io, fleetc's own ``fleetc.dev``) are module constants.
 """
@@ -39,13 +39,13 @@ REGION_LABEL = f"{FLEETC_DOMAIN}/region"
 CORDONED_BY_FLEETC = "fleetc"  # value of Keys.cordoned_by on nodes fleetc cordoned
 CLUSTER_CONFIGMAP = "fleetc-cluster"  # per cluster in cp-<cluster>: applied revision (SPEC 6.4)
 
-# Objects and containers of a hosted control plane in the management cluster (SPEC.md sections 4 and 6.1).
+# Objects and containers of a hosted control plane in the management cluster (docs/spec.md sections 4 and 6.1).
 APISERVER = "kube-apiserver"
 ETCD = "etcd"
 
 
 def cluster_id(region: str, name: str) -> str:
-    """``<region>/<name>``: how a cluster is named across regions (SPEC.md section 2)."""
+    """``<region>/<name>``: how a cluster is named across regions (docs/spec.md section 2)."""
     return f"{region}/{name}"
 
 
@@ -58,7 +58,7 @@ def split_cluster_id(value: str) -> tuple[str, str]:
 
 
 def control_plane_namespace(cluster: str) -> str:
-    """Namespace of a hosted control plane in its region's management cluster (SPEC.md section 4)."""
+    """Namespace of a hosted control plane in its region's management cluster (docs/spec.md section 4)."""
     return f"cp-{cluster}"
 
 

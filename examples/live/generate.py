@@ -1,9 +1,9 @@
-"""Write the example live snapshot (SPEC.md section 4) for the example fleet.
+"""Write the example live snapshot (docs/spec.md section 4) for the example fleet.
 
 Run from the repository root::
 
-    /work/venv/bin/python examples/live/generate.py            # writes examples/live/<region>/*.json
-    /work/venv/bin/python examples/live/generate.py --check    # exit 1 if the committed JSON is stale
+    python examples/live/generate.py            # writes examples/live/<region>/*.json
+    python examples/live/generate.py --check    # exit 1 if the committed JSON is stale
 
 The snapshot is what ``kubectl get deploy,sts -A -o json`` (management
 cluster) and ``kubectl get nodes,pods -A -o json`` (each customer cluster)

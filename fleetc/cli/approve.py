@@ -2,7 +2,7 @@
 
 The approval is a file in the fleet, so it is reviewed, versioned and
 audited like every other change; it counts for the planner once committed
-(SPEC.md section 2). Everything that would make the approval not count
+(docs/spec.md section 2). Everything that would make the approval not count
 (unknown cluster, not a version, not one of the tenant's approvers, already
 expired) is refused up front with the accepted values, and the fleet is
 validated again after writing: if the new file would make it invalid, the

@@ -5,7 +5,7 @@ at its target, see ``fleetc.preview.basis``): configuration rules are judged
 exactly, rollout rules that need live state are listed as not evaluated.
 With ``--live`` the graphs are those of the next step the planner allows,
 judged with the live facts. Exit 1 on any mandatory violation, 0 otherwise
-(advisories are printed), 2 on invalid input (SPEC.md section 5).
+(advisories are printed), 2 on invalid input (docs/spec.md section 5).
 """
 
 from __future__ import annotations

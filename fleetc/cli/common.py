@@ -35,7 +35,7 @@ def report(error: FleetcError) -> None:
 
 @contextmanager
 def user_errors() -> Iterator[None]:
-    """Turn FleetcError into diagnostics + exit 2 (SPEC.md section 5)."""
+    """Turn FleetcError into diagnostics + exit 2 (docs/spec.md section 5)."""
     try:
         yield
     except FleetcError as error:

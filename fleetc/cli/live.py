@@ -1,4 +1,4 @@
-"""``fleetc live export``: write a live-state snapshot (SPEC section 4) from the clusters.
+"""``fleetc live export``: write a live-state snapshot (docs/spec.md section 4) from the clusters.
 
 A snapshot lets ``plan`` run offline, in CI, and on a reviewer's laptop,
 and gives an incident a record of what fleetc saw.

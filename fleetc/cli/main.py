@@ -34,7 +34,7 @@ class CommandEntry:
 
 COMMANDS: dict[str, CommandEntry] = {
     "init": CommandEntry("init", "Scaffold a fleet repository in DIR: Pulumi project, one stack, a valid fleet, CI."),
-    "validate": CommandEntry("validate", "Check the fleet (SPEC.md section 2): every error at once, exit 0 or 2."),
+    "validate": CommandEntry("validate", "Check the fleet (docs/spec.md section 2): every error at once, exit 0 or 2."),
     "schema": CommandEntry("validate", "Print the JSON Schema of the fleet spec, for editors (yaml-language-server)."),
     "plan": CommandEntry("plan", "Show the next safe step of every rollout, and what is blocked and why."),
     "approve": CommandEntry(

@@ -14,7 +14,9 @@ from fleetc.report import PlanFormat
 from fleetc.spec.fleet import FleetSpec
 
 LIVE_OPTION = typer.Option(
-    ..., "--live", help="Where live state comes from: 'kube' (the API) or a snapshot directory (SPEC section 4)."
+    ...,
+    "--live",
+    help="Where live state comes from: 'kube' (the API) or a snapshot directory (docs/spec.md section 4).",
 )
 KUBECONFIG_OPTION = typer.Option(
     None, "--kubeconfig", help="With --live kube: kubeconfig of the management cluster(s); default $KUBECONFIG."
@@ -23,7 +25,9 @@ REGION_OPTION = typer.Option(None, "--region", help="Plan only this region (one 
 NOW_OPTION = typer.Option(
     None, "--now", help="The clock, ISO 8601 with a zone (e.g. 2026-11-25T15:00:00Z); default: the current time."
 )
-FORMAT_OPTION = typer.Option(PlanFormat.TEXT, "--format", help="text (terminal), json (SPEC section 5) or markdown.")
+FORMAT_OPTION = typer.Option(
+    PlanFormat.TEXT, "--format", help="text (terminal), json (docs/spec.md section 5), markdown or prometheus."
+)
 REV_OPTION = typer.Option(
     None, "--rev", help="Git revision whose committed approvals count (default HEAD; ignored outside a git checkout)."
 )

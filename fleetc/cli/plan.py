@@ -5,7 +5,7 @@ committed, ask the planner, print a report. Every decision is the planner's
 (``fleetc.plan.planner``) and every word of output the report's
 (``fleetc.report``). Blocked entries are the normal state of a fleet, not
 errors: the exit code is 0 whenever a plan could be made, 2 when the input
-(flags, fleet, live source) is unusable (SPEC.md section 5).
+(flags, fleet, live source) is unusable (docs/spec.md section 5).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Both revisions are read from git objects (no checkout: a dirty working tree
 stays exactly as it is). ``--head`` defaults to ``HEAD``, the commit a CI job
 checked out; ``--head WORKTREE`` previews the files on disk, uncommitted
-edits included. Exit codes (SPEC.md section 5): 1 if head has a mandatory
+edits included. Exit codes (docs/spec.md section 5): 1 if head has a mandatory
 policy violation; 2 for a bad revision or an invalid fleet at head (its
 diagnostics are shown); an invalid base is reported but does not fail the
 preview (head is still planned and checked); 0 otherwise.

@@ -28,7 +28,7 @@ OUT_OPTION = typer.Option(..., "--out", help="Output directory; only <out>/<regi
 LIVE_OPTION = typer.Option(
     None,
     "--live",
-    help="Where live state comes from: 'kube' (the API) or a snapshot directory (SPEC section 4). Required: "
+    help="Where live state comes from: 'kube' (the API) or a snapshot directory (docs/spec.md section 4). Required: "
     "the render is the next safe step from live state.",
 )
 REGION_OPTION = typer.Option(None, "--region", help="Render only this region (default: every region).")

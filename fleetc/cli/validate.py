@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
 
 
 def validate(fleet: Path = FLEET_OPTION) -> None:
-    """Check the fleet (SPEC.md section 2): every error at once, exit 0 or 2."""
+    """Check the fleet (docs/spec.md section 2): every error at once, exit 0 or 2."""
     spec = load(fleet)
     clusters = sum(1 for _ in spec.clusters())
     pools = sum(len(c.node_pools) for _, c in spec.clusters())

@@ -55,7 +55,7 @@ class ClusterContext:
         """The control plane already runs the stage's version and is ready, by the plan's own account.
 
         Only then may a node (a new one included) run the stage's node image:
-        a kubelet is never newer than the apiserver (SPEC.md section 3). On a
+        a kubelet is never newer than the apiserver (docs/spec.md section 3). On a
         long climb the stage is an intermediate one (``fleetc.plan.path``). A
         control-plane upgrade in this very step does not count: its replicas
         are still rolling while this step applies.

@@ -1,6 +1,6 @@
 """The hosted control plane of one cluster, as manifests for the management cluster.
 
-Everything lives in namespace ``cp-<cluster>`` (SPEC.md section 4): etcd as a
+Everything lives in namespace ``cp-<cluster>`` (docs/spec.md section 4): etcd as a
 StatefulSet behind a headless Service, kube-apiserver behind a Service, and
 kube-controller-manager and kube-scheduler, each with a PodDisruptionBudget
 so that a drain of a management node never takes a quorum or every replica.

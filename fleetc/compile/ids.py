@@ -48,7 +48,7 @@ def manifest(group_id: str, api_kind: str, name: str) -> str:
 
 
 def namespace_name(cluster_name: str) -> str:
-    """The management-cluster namespace of a hosted control plane (SPEC.md section 4)."""
+    """The management-cluster namespace of a hosted control plane (docs/spec.md section 4)."""
     return conventions.control_plane_namespace(cluster_name)
 
 

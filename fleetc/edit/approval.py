@@ -1,4 +1,4 @@
-"""Write an Approval document (SPEC.md section 2) into a fleet file, keeping everything else.
+"""Write an Approval document (docs/spec.md section 2) into a fleet file, keeping everything else.
 
 An approval is the audit record of a customer's consent, so re-approving
 (new expiry, new approver) updates the existing document in place: its

@@ -1,4 +1,4 @@
-"""Write a snapshot directory (SPEC section 4) from the live API.
+"""Write a snapshot directory (docs/spec.md section 4) from the live API.
 
 Each region is written to a scratch directory and then swapped in whole, so
 a snapshot never mixes an old region with a new one, and a file that could

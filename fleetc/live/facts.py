@@ -25,7 +25,7 @@ class NodeFacts:
     image: str | None  # label <labelPrefix>/node-image; None: unknown
     ready: bool | None  # condition Ready; None: unknown (missing or Unknown)
     cordoned: bool  # spec.unschedulable
-    busy: bool | None  # SPEC section 3; None: unknown (e.g. pods unreadable)
+    busy: bool | None  # docs/spec.md section 3; None: unknown (e.g. pods unreadable)
     busy_reasons: tuple[str, ...] = ()  # "ns/pod" names, or "annotation do-not-disrupt"
     pending: bool = False  # label <labelPrefix>/upgrade-pending == "true"
     target_image: str | None = None  # label <labelPrefix>/target-image (reimage requested)

@@ -33,7 +33,7 @@ from fleetc.versions import Version, image_version
 # (timeouts, soaks) must never overflow, and no real annotation is that old or new.
 MIN_YEAR, MAX_YEAR = 1970, 9000
 FINISHED_PHASES = frozenset({"Succeeded", "Failed"})
-# SPEC.md section 3 exempts DaemonSet pods from "busy" whatever they carry: they
+# docs/spec.md section 3 exempts DaemonSet pods from "busy" whatever they carry: they
 # run on every node anyway. Static pods (their mirrors carry the mirror
 # annotation, and are owned by the Node) are node infrastructure too, unless
 # they carry do-not-disrupt: then they keep their node busy like any workload.
@@ -106,7 +106,7 @@ def _count(obj: Mapping[str, Any], *path: str) -> int | None:
 # --- control plane ----------------------------------------------------------
 
 
-# Kinds a management cluster's List may hold (SPEC.md sections 4, 6.1, 6.4).
+# Kinds a management cluster's List may hold (docs/spec.md sections 4, 6.1, 6.4).
 MANAGEMENT_KINDS = frozenset({"Deployment", "StatefulSet", "TenantControlPlane", "DataStore", "ConfigMap"})
 
 

@@ -38,7 +38,7 @@ def read_live(
         raise fail(
             source,
             f"live snapshot directory {source} {what}: pass --live kube, or a directory written by "
-            "`fleetc live export --out DIR` (SPEC section 4)",
+            "`fleetc live export --out DIR` (docs/spec.md section 4)",
         )
     return LiveState(
         {region: read_snapshot(directory, region, clusters, label_prefix) for region, clusters in regions.items()}

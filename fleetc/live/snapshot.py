@@ -1,4 +1,4 @@
-"""Live state from a snapshot directory (SPEC section 4).
+"""Live state from a snapshot directory (docs/spec.md section 4).
 
 ::
 

@@ -1,6 +1,6 @@
 """The control plane's next version: one minor per step, etcd with it, one minor per step too.
 
-The hosted control plane always moves first (SPEC.md section 3), towards
+The hosted control plane always moves first (docs/spec.md section 3), towards
 the version of the current stage of the cluster's path (``path.py``): the
 target K, or an intermediate minor when the nodes must move first. From live
 apiserver V and etcd E:

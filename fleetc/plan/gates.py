@@ -10,7 +10,7 @@ reason at once (an approval that is missing *and* a window that is closed):
 - ``approval-required``: with ``approval: required`` the cluster needs an
   Approval that names the cluster, the exact kubernetes target, the exact
   node image or none, an approver listed by the cluster's tenant, and has
-  not expired (SPEC.md section 2). When none counts, the detail says the
+  not expired (docs/spec.md section 2). When none counts, the detail says the
   command that writes one and why each existing one does not count;
 - ``outside-window``: the cluster's maintenance window is closed; the detail
   gives the next opening in the window's zone and in UTC.

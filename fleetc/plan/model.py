@@ -1,7 +1,7 @@
 """What the planner decides: steps to take now, and what is blocked and why.
 
 These types are the contract between the planner, the compiler (which turns
-steps into NodePatches and control-plane versions), the CLI (SPEC.md section
+steps into NodePatches and control-plane versions), the CLI (docs/spec.md section
 5 JSON) and the simulator. They are plain frozen data, sorted for
 deterministic output.
 """
@@ -16,7 +16,7 @@ from fleetc.versions import Version
 
 
 class Action(StrEnum):
-    """What a step does (SPEC.md section 5). Order, wording and gating live in ``ACTIONS``."""
+    """What a step does (docs/spec.md section 5). Order, wording and gating live in ``ACTIONS``."""
 
     UPGRADE_CONTROL_PLANE = "upgrade-control-plane"
     MARK_PENDING = "mark-pending"
@@ -40,7 +40,7 @@ class Action(StrEnum):
 
 
 class Reason(StrEnum):
-    """Why something waits (SPEC.md section 5). Order, wording and weight live in ``REASONS``."""
+    """Why something waits (docs/spec.md section 5). Order, wording and weight live in ``REASONS``."""
 
     APPROVAL_REQUIRED = "approval-required"
     OUTSIDE_WINDOW = "outside-window"
@@ -122,7 +122,7 @@ class Step:
     """One action to apply now.
 
     ``target`` is the version for ``upgrade-control-plane`` and the node's name
-    for node actions (SPEC.md section 5). Node actions also carry the pool and,
+    for node actions (docs/spec.md section 5). Node actions also carry the pool and,
     for ``reimage``, the image the node is to be reimaged to.
     """
 
@@ -230,7 +230,7 @@ class Plan:
     clusters: dict[str, ClusterPlan] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """The SPEC.md section 5 object: ``steps`` and ``blocked`` (plus a summary)."""
+        """The docs/spec.md section 5 object: ``steps`` and ``blocked`` (plus a summary)."""
         return {
             "steps": [s.to_json() for s in self.steps],
             "blocked": [b.to_json() for b in self.blocked],

@@ -30,7 +30,7 @@ Each node, in name order:
   capacity is never a new disruption;
 - reimage requested (``target-image`` == I) and not back Ready at I more
   than ``nodeTimeoutMinutes`` after ``reimage-requested-at``: the pool is
-  *halted* until a person looks (SPEC.md section 3). A requested reimage
+  *halted* until a person looks (docs/spec.md section 3). A requested reimage
   without that annotation cannot time out, so fleetc cannot watch it: the
   pool is *unknown* until someone sets the annotation or removes the label;
 - readiness, busy or image unknown, or any problem reading the node: the

@@ -1,6 +1,6 @@
 """Maintenance windows: when a cluster may start something new.
 
-A window (SPEC.md section 2, ``upgrade.window``) is a set of week days, a
+A window (docs/spec.md section 2, ``upgrade.window``) is a set of week days, a
 local start time, a length in hours and an IANA time zone. It opens on each
 listed day at ``start`` local time and stays open for ``hours`` of *wall-clock*
 time: ``start: "02:00", hours: 6`` means 02:00 to 08:00 local time on every

@@ -1,6 +1,6 @@
 """Which approvals count: only what is committed, judged by what is committed.
 
-SPEC.md section 2: from a git checkout an approval counts only when it is
+docs/spec.md section 2: from a git checkout an approval counts only when it is
 present in the commit being deployed. A file written by ``fleetc approve``
 but not committed (or edited after its commit) must not unlock an upgrade
 from someone's workstation, because the pull request and the audit trail

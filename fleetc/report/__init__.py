@@ -11,7 +11,7 @@ from enum import StrEnum
 
 
 class PlanFormat(StrEnum):
-    """The ``--format`` values of ``fleetc plan`` (SPEC.md section 5, plus Prometheus metrics)."""
+    """The ``--format`` values of ``fleetc plan`` (docs/spec.md section 5, plus Prometheus metrics)."""
 
     TEXT = "text"
     JSON = "json"

@@ -1,4 +1,4 @@
-"""``fleetc plan --format json``: the SPEC.md section 5 object, byte-stable.
+"""``fleetc plan --format json``: the docs/spec.md section 5 object, byte-stable.
 
 Scripts and CI diff this output between runs, so keys are sorted and the
 indentation fixed; lists keep the planner's (deterministic, sorted) order.

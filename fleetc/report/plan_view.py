@@ -1,7 +1,7 @@
 """A Plan regrouped the way people read it: per cluster, counts first.
 
 The planner emits flat, sorted lists of steps and blocked entries (the
-SPEC.md section 5 contract); a person asks "what happens to my cluster, and
+docs/spec.md section 5 contract); a person asks "what happens to my cluster, and
 what waits for what". The text and markdown reports are both built from
 these views, so they always tell the same story.
 """

@@ -41,7 +41,7 @@ DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
 
 @dataclass(frozen=True)
 class Settings:
-    """The few names a new fleet needs; every one a DNS-1123 label (SPEC.md section 2)."""
+    """The few names a new fleet needs; every one a DNS-1123 label (docs/spec.md section 2)."""
 
     fleet: str = "my-fleet"
     region: str = "site-1"

@@ -97,7 +97,7 @@ class SimNode:
 
     @property
     def unavailable(self) -> bool:
-        """SPEC.md section 3: cordoned, reimaging or NotReady."""
+        """docs/spec.md section 3: cordoned, reimaging or NotReady."""
         return self.cordoned or self.reimaging or self.failed
 
     @property

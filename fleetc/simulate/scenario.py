@@ -103,7 +103,7 @@ class Jobs(Model):
 class Scheduler(Model):
     """How the simulated scheduler treats fleetc's ``upgrade-pending`` taint.
 
-    ``PreferNoSchedule`` is what fleetc writes (SPEC.md section 3): tainted
+    ``PreferNoSchedule`` is what fleetc writes (docs/spec.md section 3): tainted
     nodes are used only for what fits nowhere else. ``NoSchedule`` is a
     what-if (tainted nodes are never used), to measure what a hard taint
     would change; it is not what fleetc does.

@@ -39,7 +39,7 @@ class Targets:
 class ApprovalPolicy:
     """Who may approve which cluster's upgrades.
 
-    SPEC.md section 2: an approval counts only when it is in the commit being
+    docs/spec.md section 2: an approval counts only when it is in the commit being
     deployed. What decides whether it counts -- the tenant's approvers and
     the cluster's ``approval`` mode -- must come from that same commit, or an
     uncommitted edit (adding an approver, switching to ``automatic``) would

@@ -1,9 +1,9 @@
-"""Pydantic models of every kind in SPEC.md section 2.
+"""Pydantic models of every kind in docs/spec.md section 2.
 
 Models check shape and field-local rules (types, ranges, formats); rules
 that span documents (references, duplicates) live in ``validate.py`` so that
 all errors of a run can be reported together. Field names are snake_case in
-Python and camelCase in YAML, exactly as SPEC.md spells them; the loader
+Python and camelCase in YAML, exactly as docs/spec.md spells them; the loader
 accepts only the camelCase spelling (``by_name=False``), Python callers may
 use either.
 

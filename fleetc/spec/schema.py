@@ -41,7 +41,9 @@ def json_schema() -> dict[str, Any]:
         "$schema": DRAFT,
         "$id": SCHEMA_ID,
         "title": f"fleetc fleet document (apiVersion {API_VERSION})",
-        "description": "One document of a fleet directory: kind Fleet, Tenant, Region or Approval (SPEC.md section 2).",
+        "description": (
+            "One document of a fleet directory: kind Fleet, Tenant, Region or Approval (docs/spec.md section 2)."
+        ),
         "type": "object",
         "required": ["apiVersion", "kind", "metadata"],
         "properties": {

@@ -101,7 +101,7 @@ def test_init_into_a_file_is_refused(tmp_path: Path) -> None:
 
 def test_pulumi_project_is_python_with_a_pip_virtualenv(repo: Path) -> None:
     project = yaml.safe_load((repo / "Pulumi.yaml").read_text())
-    assert project["name"] == "fleet"  # SPEC.md section 1
+    assert project["name"] == "fleet"  # docs/spec.md section 1
     assert project["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}}
     assert project["stackConfigDir"] == "stacks"
     # Pulumi refuses typed config for keys outside the project's namespace ("fleetc:" is not "fleet:").

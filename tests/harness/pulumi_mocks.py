@@ -2,7 +2,7 @@
 
 For tests, benchmarks and policy checks that need a stack's resources
 without the Pulumi CLI (which cannot be installed here; see
-/work/shared/PULUMI-NOTES.md for the facts this relies on). The program is
+PULUMI-NOTES.md (the notes on Pulumi without its CLI) for the facts this relies on). The program is
 ``__main__.py`` itself, run with :func:`runpy.run_path`, configured the way
 the runtime reads config, with a fresh mock monitor and event loop per run.
 """

@@ -32,7 +32,7 @@ def test_reports_order_reasons_and_phases_from_the_model() -> None:
 
 
 def test_spec_section_5_names_are_kept() -> None:
-    """Extending the contract never renames it (SPEC.md section 5)."""
+    """Extending the contract never renames it (docs/spec.md section 5)."""
     spec_actions = {"upgrade-control-plane", "cordon", "reimage", "uncordon", "mark-pending"}
     spec_reasons = {"approval-required", "outside-window", "control-plane-not-ready", "max-unavailable", "busy",
                     "unknown-state", "paused", "halted"}  # fmt: skip

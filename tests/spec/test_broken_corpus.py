@@ -3,7 +3,7 @@
 Each directory under ``broken/`` is the minimal fleet (``valid/minimal``)
 with one kind of fault (or, for ``many-errors-in-many-files``, many), and
 an ``expected.txt`` holding the exact diagnostics, paths relative to the
-case directory. The contract (SPEC.md section 2, "Invalid input"): exit 2,
+case directory. The contract (docs/spec.md section 2, "Invalid input"): exit 2,
 every error as ``file:LINE:COL: message``, all of them in one run, sorted by
 file then line, nothing on stdout and nothing written.
 
