@@ -16,6 +16,7 @@ import pulumi
 
 from components.wiring import Wiring
 from fleetc.compile.graph import GROUP_KINDS, DesiredGraph, Kind, Node
+from fleetc.compile.props import ControlPlaneProps, HelmReleaseProps, NodePatchProps, NodePoolProps
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,11 @@ class _GraphGroup(pulumi.ComponentResource):
 class HostedControlPlaneArgs(GroupArgs):
     """A HostedControlPlane group: the control-plane manifests and the customer cluster's provider."""
 
+    @property
+    def control_plane(self) -> ControlPlaneProps:
+        """Versions the plan allows now, the target, the phase and sizes."""
+        return self.group.typed(ControlPlaneProps)
+
 
 class HostedControlPlane(_GraphGroup):
     """One customer cluster's control plane in ``cp-<cluster>`` of the management cluster."""
@@ -63,13 +69,18 @@ class HostedControlPlane(_GraphGroup):
     kind = Kind.CONTROL_PLANE
 
     def outputs(self, args: GroupArgs) -> dict[str, Any]:
-        props = args.group.props
-        return {"version": props.get("version"), "etcdVersion": props.get("etcdVersion"), "phase": props.get("phase")}
+        assert isinstance(args, HostedControlPlaneArgs)
+        cp = args.control_plane
+        return {"version": cp.version, "etcdVersion": cp.etcd_version, "phase": cp.phase}
 
 
 @dataclass(frozen=True)
 class AddonBundleArgs(GroupArgs):
     """An AddonBundle group: one Helm release per effective add-on."""
+
+    @property
+    def releases(self) -> list[HelmReleaseProps]:
+        return [m.typed(HelmReleaseProps) for m in self.members if m.kind is Kind.HELM_RELEASE]
 
 
 class AddonBundle(_GraphGroup):
@@ -79,12 +90,21 @@ class AddonBundle(_GraphGroup):
     kind = Kind.ADDON_BUNDLE
 
     def outputs(self, args: GroupArgs) -> dict[str, Any]:
-        return {"releases": [m.props["name"] for m in args.members if m.kind is Kind.HELM_RELEASE]}
+        assert isinstance(args, AddonBundleArgs)
+        return {"releases": [release.name for release in args.releases]}
 
 
 @dataclass(frozen=True)
 class NodePoolArgs(GroupArgs):
     """A NodePool group: the pool's ConfigMap and this step's NodePatches."""
+
+    @property
+    def pool(self) -> NodePoolProps:
+        return self.group.typed(NodePoolProps)
+
+    @property
+    def patches(self) -> list[NodePatchProps]:
+        return [m.typed(NodePatchProps) for m in self.members if m.kind is Kind.NODE_PATCH]
 
 
 class NodePool(_GraphGroup):
@@ -94,8 +114,8 @@ class NodePool(_GraphGroup):
     kind = Kind.NODE_POOL
 
     def outputs(self, args: GroupArgs) -> dict[str, Any]:
-        patches = [m.props["name"] for m in args.members if m.kind is Kind.NODE_PATCH]
-        return {"image": args.group.props.get("image"), "nodePatches": patches}
+        assert isinstance(args, NodePoolArgs)
+        return {"image": args.pool.image, "nodePatches": [patch.name for patch in args.patches]}
 
 
 @dataclass(frozen=True)

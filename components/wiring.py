@@ -33,6 +33,7 @@ import pulumi_kubernetes as k8s
 
 from fleetc.compile.graph import DesiredGraph, Kind, Node
 from fleetc.compile.objects import keep_live_paths, kube_object
+from fleetc.compile.props import HelmReleaseProps, KubeconfigRef, NodePatchProps, ProviderProps
 from fleetc.live.kubeconfig import KubeconfigError, load_cluster_kubeconfig
 
 ManifestClass = Callable[..., pulumi.CustomResource]
@@ -102,7 +103,7 @@ class Wiring:
         return resource
 
     def _provider(self, node: Node, parent: pulumi.Resource) -> k8s.Provider:
-        secret_ref = node.props.get("kubeconfigSecret")
+        secret_ref = node.typed(ProviderProps).kubeconfig_secret
         if secret_ref is None:
             kubeconfig: pulumi.Input[str] = self.management_kubeconfig
         else:
@@ -118,13 +119,11 @@ class Wiring:
             self.management = provider
         return provider
 
-    def _kubeconfig_from_secret(
-        self, node: Node, ref: Mapping[str, str], parent: pulumi.Resource
-    ) -> pulumi.Output[str]:
+    def _kubeconfig_from_secret(self, node: Node, ref: KubeconfigRef, parent: pulumi.Resource) -> pulumi.Output[str]:
         management = self.management
         if management is None:
             raise ValueError(f"{node.id}: the management provider must be built before customer providers")
-        namespace, name, key = ref["namespace"], ref["name"], ref["key"]
+        namespace, name, key = ref.namespace, ref.name, ref.key
         secret = k8s.core.v1.Secret.get(
             f"{node.id}/kubeconfig",
             id=f"{namespace}/{name}",
@@ -157,37 +156,33 @@ def manifest_resource(node: Node, opts: pulumi.ResourceOptions) -> pulumi.Custom
 
 
 def helm_release(node: Node, opts: pulumi.ResourceOptions) -> k8s.helm.v3.Release:
-    props = node.props
-    repository = str(props["repository"])
+    release = node.typed(HelmReleaseProps)
+    repository = release.repository
     if repository.startswith("oci://"):
-        chart, repository_opts = f"{repository.rstrip('/')}/{props['chart']}", None
+        chart, repository_opts = f"{repository.rstrip('/')}/{release.chart}", None
     else:
-        chart, repository_opts = str(props["chart"]), k8s.helm.v3.RepositoryOptsArgs(repo=repository)
+        chart, repository_opts = release.chart, k8s.helm.v3.RepositoryOptsArgs(repo=repository)
     return k8s.helm.v3.Release(
         node.id,
-        name=props["name"],  # the Helm release name, without Pulumi's random suffix
+        name=release.name,  # the Helm release name, without Pulumi's random suffix
         chart=chart,
-        version=props["version"],
+        version=release.version,
         repository_opts=repository_opts,
-        namespace=props["namespace"],
-        create_namespace=bool(props.get("createNamespace", True)),
-        values=props["values"],
+        namespace=release.namespace,
+        create_namespace=release.create_namespace,
+        values=release.helm_values,
         opts=opts,
     )
 
 
 def node_patch(node: Node, opts: pulumi.ResourceOptions) -> k8s.core.v1.NodePatch:
-    props = node.props
-    taints = [
-        k8s.core.v1.TaintPatchArgs(key=t["key"], value=t.get("value"), effect=t["effect"]) for t in props["taints"]
-    ]
+    patch = node.typed(NodePatchProps)
+    taints = [k8s.core.v1.TaintPatchArgs(key=t["key"], value=t.get("value"), effect=t["effect"]) for t in patch.taints]
     return k8s.core.v1.NodePatch(
         node.id,
-        metadata=k8s.meta.v1.ObjectMetaPatchArgs(
-            name=props["name"], labels=props["labels"], annotations=props["annotations"]
-        ),
+        metadata=k8s.meta.v1.ObjectMetaPatchArgs(name=patch.name, labels=patch.labels, annotations=patch.annotations),
         # unschedulable None: a field fleetc does not manage in this patch (mark-pending), so it is left out
-        spec=k8s.core.v1.NodeSpecPatchArgs(unschedulable=props.get("unschedulable"), taints=taints),
+        spec=k8s.core.v1.NodeSpecPatchArgs(unschedulable=patch.unschedulable, taints=taints),
         opts=opts,
     )
 

@@ -19,6 +19,7 @@ import copy
 from fleetc.compile import ids
 from fleetc.compile.context import ClusterContext
 from fleetc.compile.graph import Kind, Node
+from fleetc.compile.props import AddonBundleProps, HelmReleaseProps
 from fleetc.spec.anchors import where
 
 
@@ -30,7 +31,7 @@ def compile_addons(ctx: ClusterContext) -> list[Node]:
     group = Node(
         id=group_id,
         kind=Kind.ADDON_BUNDLE,
-        props={"bundle": ctx.cluster.bundle, "addons": [a.name for a in addons]},
+        props=AddonBundleProps(ctx.cluster.bundle, [a.name for a in addons]),
         parent=ctx.region_name,
         cluster=ctx.id,
         source=where(ctx.cluster, "addons") if ctx.cluster.bundle is None else where(ctx.cluster, "bundle"),
@@ -41,15 +42,15 @@ def compile_addons(ctx: ClusterContext) -> list[Node]:
             Node(
                 id=ids.addon(ctx.id, addon.name),
                 kind=Kind.HELM_RELEASE,
-                props={
-                    "name": addon.name,
-                    "namespace": addon.namespace,
-                    "chart": addon.chart.name,
-                    "repository": addon.chart.repository,
-                    "version": addon.chart.version,
-                    "values": copy.deepcopy(addon.values),
-                    "createNamespace": True,
-                },
+                props=HelmReleaseProps(
+                    name=addon.name,
+                    namespace=addon.namespace,
+                    chart=addon.chart.name,
+                    repository=addon.chart.repository,
+                    version=addon.chart.version,
+                    helm_values=copy.deepcopy(addon.values),
+                    create_namespace=True,
+                ),
                 parent=group_id,
                 deps=(ids.control_plane(ctx.id),),
                 provider=ids.provider(ctx.id),

@@ -17,6 +17,7 @@ from fleetc.compile.context import ClusterContext
 from fleetc.compile.control_plane import compile_control_plane
 from fleetc.compile.graph import DesiredGraph, Kind, Node
 from fleetc.compile.node_pools import compile_pools
+from fleetc.compile.props import KubeconfigRef, ProviderProps, RegionProps
 from fleetc.plan.model import ClusterPlan, Phase, Plan, Reason
 from fleetc.spec.anchors import where
 from fleetc.spec.fleet import FleetSpec
@@ -40,11 +41,7 @@ def compile_region(spec: FleetSpec, plan: Plan, region: str, now: datetime | Non
         Node(
             id=region,
             kind=Kind.REGION,
-            props={
-                "region": region,
-                "failureDomains": list(doc.spec.failure_domains),
-                "clusters": [c.name for c in doc.spec.clusters],
-            },
+            props=RegionProps(region, list(doc.spec.failure_domains), [c.name for c in doc.spec.clusters]),
             source=where(doc, "metadata", "name"),
         )
     )
@@ -52,7 +49,7 @@ def compile_region(spec: FleetSpec, plan: Plan, region: str, now: datetime | Non
         Node(
             id=ids.management_provider(region),
             kind=Kind.PROVIDER,
-            props={"cluster": "management", "region": region},
+            props=ProviderProps("management", region),
             parent=region,
             source=where(doc, "metadata", "name"),
         )
@@ -85,15 +82,11 @@ def _cluster_nodes(ctx: ClusterContext) -> list[Node]:
             Node(
                 id=ids.provider(ctx.id),
                 kind=Kind.PROVIDER,
-                props={
-                    "cluster": ctx.id,
-                    "region": ctx.region_name,
-                    "kubeconfigSecret": {
-                        "namespace": ctx.namespace,
-                        "name": ids.kubeconfig_secret(ctx.cluster.name),
-                        "key": "value",
-                    },
-                },
+                props=ProviderProps(
+                    ctx.id,
+                    ctx.region_name,
+                    KubeconfigRef(ctx.namespace, ids.kubeconfig_secret(ctx.cluster.name), "value"),
+                ),
                 parent=ids.control_plane(ctx.id),
                 cluster=ctx.id,
                 source=where(ctx.cluster, "name"),

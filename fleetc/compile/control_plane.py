@@ -27,6 +27,7 @@ from fleetc.compile import ids
 from fleetc.compile.context import ClusterContext
 from fleetc.compile.graph import Kind, Node
 from fleetc.compile.objects import canonical_json, k8s_object, keep_live, manifest_node
+from fleetc.compile.props import ControlPlaneProps
 from fleetc.errors import Pos
 from fleetc.spec.anchors import where
 from fleetc.versions import Version
@@ -103,14 +104,14 @@ def compile_control_plane(ctx: ClusterContext) -> list[Node]:
     group = Node(
         id=group_id,
         kind=Kind.CONTROL_PLANE,
-        props={
-            "version": str(version) if version else None,
-            "etcdVersion": str(etcd_version) if etcd_version else None,
-            "targetVersion": str(ctx.targets.kubernetes),
-            "phase": ctx.plan.phase,
-            "replicas": cp.replicas,
-            "etcdReplicas": cp.etcd.replicas,
-        },
+        props=ControlPlaneProps(
+            version=str(version) if version else None,
+            etcd_version=str(etcd_version) if etcd_version else None,
+            target_version=str(ctx.targets.kubernetes),
+            phase=str(ctx.plan.phase),
+            replicas=cp.replicas,
+            etcd_replicas=cp.etcd.replicas,
+        ),
         parent=ctx.region_name,
         cluster=ctx.id,
         source=where(ctx.cluster, "controlPlane"),

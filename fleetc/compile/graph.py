@@ -8,11 +8,12 @@ on ordering or on live state) and name their dependencies and parent group.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from fleetc.compile.props import T, typed
 from fleetc.errors import Pos
 
 
@@ -36,19 +37,19 @@ GROUP_KINDS = frozenset({Kind.REGION, Kind.CONTROL_PLANE, Kind.ADDON_BUNDLE, Kin
 class Node:
     """One desired object.
 
-    ``props`` by kind:
-    - MANIFEST: a complete Kubernetes object (apiVersion, kind, metadata, spec...).
-    - HELM_RELEASE: {name, namespace, chart, repository, version, values}.
-    - NODE_PATCH: {name, labels, annotations, unschedulable, taints} for one node.
-    - PROVIDER: {cluster: "<region>/<name>" or "management", region}.
-    - groups: free-form summary values (versions, counts) for reports.
+    ``props`` by kind (typed classes of ``fleetc.compile.props``, which also
+    read as camelCase mappings; use :meth:`typed` for the attributes):
+    - MANIFEST: a complete Kubernetes object (apiVersion, kind, metadata, spec...), a dict.
+    - HELM_RELEASE: ``HelmReleaseProps``; NODE_PATCH: ``NodePatchProps`` (one node);
+      PROVIDER: ``ProviderProps``.
+    - groups: ``RegionProps``, ``ControlPlaneProps``, ``AddonBundleProps``, ``NodePoolProps``.
     ``provider`` is the id of the PROVIDER node the object is applied through.
     ``source`` is the spec location a policy violation about it blames.
     """
 
     id: str
     kind: Kind
-    props: dict[str, Any]
+    props: Mapping[str, Any]
     parent: str | None = None
     deps: tuple[str, ...] = ()
     provider: str | None = None
@@ -59,6 +60,10 @@ class Node:
     def name(self) -> str:
         """The last segment of the id: unique among siblings."""
         return self.id.rsplit("/", 1)[-1]
+
+    def typed(self, cls: type[T]) -> T:
+        """The node's properties as their typed class (TypeError for a node of another kind)."""
+        return typed(self.props, cls)
 
     @property
     def api_kind(self) -> str | None:

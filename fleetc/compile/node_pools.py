@@ -38,6 +38,7 @@ from fleetc.compile import ids
 from fleetc.compile.context import ClusterContext
 from fleetc.compile.graph import Kind, Node
 from fleetc.compile.objects import canonical_json, k8s_object, keep_live, manifest_node
+from fleetc.compile.props import NodePatchProps, NodePoolProps
 from fleetc.conventions import CORDONED_BY_FLEETC, POOL_CONFIG_LABEL, Keys, pool_configmap
 from fleetc.plan.model import Action, Step
 from fleetc.spec.anchors import where
@@ -70,13 +71,13 @@ def compile_pools(ctx: ClusterContext) -> list[Node]:
             Node(
                 id=group_id,
                 kind=Kind.NODE_POOL,
-                props={
-                    "instanceType": pool.instance_type,
-                    "count": pool.count,
-                    "image": config["data"]["image"] or None,
-                    "maxUnavailable": pool.max_unavailable_nodes(),
-                    "touched": len(touched.get(pool.name, {})),
-                },
+                props=NodePoolProps(
+                    instance_type=pool.instance_type,
+                    count=pool.count,
+                    image=config["data"]["image"] or None,
+                    max_unavailable=pool.max_unavailable_nodes(),
+                    touched=len(touched.get(pool.name, {})),
+                ),
                 parent=ctx.region_name,
                 cluster=ctx.id,
                 source=where(pool),
@@ -181,14 +182,14 @@ def _node_patch(ctx: ClusterContext, pool: NodePool, node: str, step: Step) -> N
     return Node(
         id=ids.node_patch(ctx.id, pool.name, node),
         kind=Kind.NODE_PATCH,
-        props={
-            "name": node,
-            "action": str(step.action),
-            "labels": labels,
-            "annotations": annotations,
-            "unschedulable": unschedulable,
-            "taints": taints,
-        },
+        props=NodePatchProps(
+            name=node,
+            action=str(step.action),
+            labels=labels,
+            annotations=annotations,
+            unschedulable=unschedulable,
+            taints=taints,
+        ),
         parent=ids.pool(ctx.id, pool.name),
         deps=(ids.control_plane(ctx.id),),
         provider=ids.provider(ctx.id),

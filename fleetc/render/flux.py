@@ -22,6 +22,7 @@ from typing import Any
 
 from fleetc.compile.graph import Node
 from fleetc.compile.objects import MANAGED_BY, MANAGED_BY_LABEL, SOURCE_ANNOTATION
+from fleetc.compile.props import HelmReleaseProps, NodePatchProps, ProviderProps
 
 HELM_RELEASE_API = "helm.toolkit.fluxcd.io/v2"
 HELM_REPOSITORY_API = "source.toolkit.fluxcd.io/v1"
@@ -35,35 +36,35 @@ REPOSITORY_INTERVAL = "1h"
 
 def helm_objects(node: Node, provider: Node) -> list[dict[str, Any]]:
     """HelmRepository + HelmRelease of one HELM_RELEASE node, in its cluster's control-plane namespace."""
-    props = node.props
-    secret = provider.props["kubeconfigSecret"]
-    name = str(props["name"])
-    repository = str(props["repository"])
+    release = node.typed(HelmReleaseProps)
+    secret = provider.typed(ProviderProps).kubeconfig_secret
+    if secret is None:
+        raise ValueError(f"{node.id}: its provider {provider.id} names no kubeconfig Secret")
     metadata = {
-        "name": name,
-        "namespace": secret["namespace"],
+        "name": release.name,
+        "namespace": secret.namespace,
         "labels": {MANAGED_BY_LABEL: MANAGED_BY},
         "annotations": {SOURCE_ANNOTATION: str(node.source)},
     }
-    repo_spec: dict[str, Any] = {"interval": REPOSITORY_INTERVAL, "url": repository}
-    if repository.startswith("oci://"):
+    repo_spec: dict[str, Any] = {"interval": REPOSITORY_INTERVAL, "url": release.repository}
+    if release.repository.startswith("oci://"):
         repo_spec["type"] = "oci"
     release_spec: dict[str, Any] = {
         "interval": RELEASE_INTERVAL,
-        "releaseName": name,
-        "targetNamespace": props["namespace"],
+        "releaseName": release.name,
+        "targetNamespace": release.namespace,
         # Helm's release records live on the customer cluster, next to the release, as with `helm install`.
-        "storageNamespace": props["namespace"],
-        "kubeConfig": {"secretRef": {"name": secret["name"], "key": secret["key"]}},
-        "install": {"createNamespace": bool(props.get("createNamespace", True))},
+        "storageNamespace": release.namespace,
+        "kubeConfig": {"secretRef": {"name": secret.name, "key": secret.key}},
+        "install": {"createNamespace": release.create_namespace},
         "chart": {
             "spec": {
-                "chart": props["chart"],
-                "version": props["version"],
-                "sourceRef": {"kind": "HelmRepository", "name": name},
+                "chart": release.chart,
+                "version": release.version,
+                "sourceRef": {"kind": "HelmRepository", "name": release.name},
             }
         },
-        "values": props["values"],
+        "values": release.helm_values,
     }
     return [
         {"apiVersion": HELM_REPOSITORY_API, "kind": "HelmRepository", "metadata": dict(metadata), "spec": repo_spec},
@@ -73,13 +74,13 @@ def helm_objects(node: Node, provider: Node) -> list[dict[str, Any]]:
 
 def node_object(node: Node) -> dict[str, Any]:
     """The partial Node of a NODE_PATCH: Pulumi-only annotations dropped, prune disabled."""
-    props = node.props
-    annotations = {k: v for k, v in props["annotations"].items() if not k.startswith("pulumi.com/")}
+    patch = node.typed(NodePatchProps)
+    annotations = {k: v for k, v in patch.annotations.items() if not k.startswith("pulumi.com/")}
     annotations.update(NODE_ANNOTATIONS)
-    metadata: dict[str, Any] = {"name": props["name"], "annotations": annotations}
-    if props["labels"]:
-        metadata["labels"] = dict(props["labels"])
-    spec: dict[str, Any] = {"taints": list(props["taints"])}
-    if props.get("unschedulable") is not None:
-        spec["unschedulable"] = props["unschedulable"]
+    metadata: dict[str, Any] = {"name": patch.name, "annotations": annotations}
+    if patch.labels:
+        metadata["labels"] = dict(patch.labels)
+    spec: dict[str, Any] = {"taints": list(patch.taints)}
+    if patch.unschedulable is not None:
+        spec["unschedulable"] = patch.unschedulable
     return {"apiVersion": "v1", "kind": "Node", "metadata": metadata, "spec": spec}

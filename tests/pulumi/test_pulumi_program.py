@@ -90,7 +90,7 @@ def test_resources_match_the_graph(runs: dict[str, tuple[MockRun, DesiredGraph]]
     expected = {node.id for node in graph}
     reads = {r.name for r in run.registrations if r.read}
     assert set(names) - reads == expected
-    assert reads == {f"{n.id}/kubeconfig" for n in graph.of_kind(Kind.PROVIDER) if "kubeconfigSecret" in n.props}
+    assert reads == {f"{n.id}/kubeconfig" for n in graph.of_kind(Kind.PROVIDER) if n.props.get("kubeconfigSecret")}
     by_name = {r.name: r for r in run.registrations}
     for node in graph:
         registration = by_name[node.id]
