@@ -7,7 +7,7 @@ fix a whole batch per run instead of one error at a time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 EXIT_OK = 0
@@ -22,9 +22,19 @@ class Pos:
     file: str
     line: int = 1
     col: int = 1
+    # A name of the place that survives edits elsewhere in the file (``Region/r1/spec.clusters[c1]``):
+    # what applied objects carry, so a comment line moving every line below applies nothing.
+    anchor: str = field(default="", compare=False)
 
     def __str__(self) -> str:
+        if self.line == 0 and self.anchor:  # read back from an applied object: no line is known
+            return f"{self.file}#{self.anchor}"
         return f"{self.file}:{self.line}:{self.col}"
+
+    @property
+    def stable(self) -> str:
+        """``file#anchor`` when the anchor is known, else ``file:line:col``: the form objects carry."""
+        return f"{self.file}#{self.anchor}" if self.anchor else str(self)
 
 
 @dataclass(frozen=True, order=True)

@@ -99,7 +99,7 @@ def manifest_node(
     source: Pos,
 ) -> Node:
     """A MANIFEST node under ``group_id`` with the conventional id ``<group>/<kind>-<name>``."""
-    obj["metadata"].setdefault("annotations", {})[SOURCE_ANNOTATION] = str(source)
+    obj["metadata"].setdefault("annotations", {})[SOURCE_ANNOTATION] = source.stable
     node_id = ids.manifest(group_id, obj["kind"], obj["metadata"]["name"])
     return Node(
         id=node_id,

@@ -27,6 +27,7 @@ POOL_CONFIG_PREFIX = "nodepool-"
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"})
 
 _POS = re.compile(r"^(?P<file>.+):(?P<line>\d+):(?P<col>\d+)$")
+_ANCHOR = re.compile(r"^(?P<file>[^#]+)#(?P<anchor>.+)$")
 
 
 def mapping(value: Any) -> Mapping[str, Any]:
@@ -69,9 +70,13 @@ def annotations_of(node: Node) -> Mapping[str, Any]:
 
 
 def parse_pos(text: Any) -> Pos | None:
-    """``file:line:col`` as written in the ``fleetc.dev/source`` annotation."""
+    """The place in ``fleet/`` the ``fleetc.dev/source`` annotation names: ``file#anchor`` (what fleetc
+    writes: no line numbers, so an edit elsewhere changes nothing applied) or ``file:line:col`` (older)."""
     if not isinstance(text, str):
         return None
+    anchored = _ANCHOR.match(text)
+    if anchored:
+        return Pos(anchored["file"], 0, 0, anchored["anchor"])
     match = _POS.match(text)
     return Pos(match["file"], int(match["line"]), int(match["col"])) if match else None
 

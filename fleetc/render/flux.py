@@ -44,7 +44,7 @@ def helm_objects(node: Node, provider: Node) -> list[dict[str, Any]]:
         "name": release.name,
         "namespace": secret.namespace,
         "labels": {MANAGED_BY_LABEL: MANAGED_BY},
-        "annotations": {SOURCE_ANNOTATION: str(node.source)},
+        "annotations": {SOURCE_ANNOTATION: node.source.stable if node.source else ""},
     }
     repo_spec: dict[str, Any] = {"interval": REPOSITORY_INTERVAL, "url": release.repository}
     if release.repository.startswith("oci://"):

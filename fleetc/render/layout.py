@@ -72,7 +72,7 @@ def _render(graph: DesiredGraph, node: Node) -> RenderedFile | None:
     return RenderedFile(
         path=PurePosixPath(region, cluster, folder, filename),
         node_id=node.id,
-        source=str(node.source) if node.source else "",
+        source=node.source.stable if node.source else "",
         documents=documents,
         keep_live=keep_live_paths(node),
     )

@@ -22,7 +22,36 @@ class Anchor:
     path: Path_
 
     def pos(self, *sub: str | int) -> Pos:
-        return self.document.pos((*self.path, *sub))
+        path = (*self.path, *sub)
+        found = self.document.pos(path)
+        return Pos(found.file, found.line, found.col, stable_path(self.document, path))
+
+
+def stable_path(document: Document, path: Path_) -> str:
+    """``Region/r1/spec.clusters[alpha-train].nodePools[h100]``: a place named by kinds, names and keys.
+
+    List items with a ``name`` are named by it, so inserting a cluster before
+    another does not rename the place of the other; items without one keep
+    their index.
+    """
+    data = document.data
+    kind = data.get("kind") if isinstance(data, dict) else None
+    meta = data.get("metadata") if isinstance(data, dict) else None
+    name = meta.get("name") if isinstance(meta, dict) else None
+    parts = [f"{kind}/{name}/" if isinstance(kind, str) and isinstance(name, str) else f"{document.index}/"]
+    value: object = data
+    first = True
+    for key in path:
+        if isinstance(key, int):
+            item = value[key] if isinstance(value, list) and 0 <= key < len(value) else None
+            label = item.get("name") if isinstance(item, dict) else None
+            parts.append(f"[{label}]" if isinstance(label, str) else f"[{key}]")
+            value = item
+        else:
+            parts.append(key if first else f".{key}")
+            value = value.get(key) if isinstance(value, dict) else None
+        first = False
+    return "".join(parts)
 
 
 def anchor(model: BaseModel, document: Document, path: Path_) -> None:

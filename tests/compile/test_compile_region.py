@@ -89,7 +89,9 @@ def test_every_manifest_has_source_and_managed_by_label(spec: FleetSpec) -> None
         if node.kind is Kind.MANIFEST:
             meta = node.props["metadata"]
             assert meta["labels"]["app.kubernetes.io/managed-by"] == "fleetc"
-            assert meta["annotations"]["fleetc.dev/source"] == str(node.source)
+            # file and YAML path, no line numbers (a line moving elsewhere must not change applied objects)
+            assert meta["annotations"]["fleetc.dev/source"] == node.source.stable
+            assert "#" in node.source.stable and f":{node.source.line}:" not in node.source.stable
 
 
 def test_unknown_region_is_an_error(spec: FleetSpec) -> None:
