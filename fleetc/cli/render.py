@@ -3,7 +3,9 @@
 Glue only: load the fleet, read live state, take the committed approvals,
 plan, compile each region and write it (``fleetc.render``). The output is
 what Argo CD or Flux applies instead of Pulumi; the layout and the keep-live
-rules are in ``fleetc/render/``.
+rules are in ``fleetc/render/``. A region whose management cluster could not
+be read is still written (its clusters compiled as unknown: their live parts
+kept as the previous render wrote them), then the command exits 2.
 """
 
 from __future__ import annotations
@@ -13,7 +15,15 @@ from pathlib import Path
 import typer
 
 from fleetc.cli.common import FLEET_OPTION, load, stderr
-from fleetc.cli.options import KUBECONFIG_OPTION, LIVE_OPTION, NOW_OPTION, REV_OPTION, parse_now, plan_live
+from fleetc.cli.options import (
+    KUBECONFIG_OPTION,
+    LIVE_OPTION,
+    NOW_OPTION,
+    REV_OPTION,
+    exit_if_unusable,
+    parse_now,
+    plan_live,
+)
 
 OUT_OPTION = typer.Option(..., "--out", help="Output directory; only <out>/<region>/ folders are written and cleaned.")
 REGION_OPTION = typer.Option(None, "--region", help="Render only this region (default: every region).")
@@ -38,7 +48,8 @@ def render_command(
 
     clock = parse_now(now)
     spec = load(fleet)
-    result = plan_live(spec, live, kubeconfig=kubeconfig, region=region, now=clock, rev=rev).plan
+    planned = plan_live(spec, live, kubeconfig=kubeconfig, region=region, now=clock, rev=rev)
+    result = planned.plan
     for name in sorted([region] if region else spec.regions):
         graph = compile_region(spec, result, name, clock)
         report = write_region(out, name, render_graph(graph))
@@ -49,3 +60,4 @@ def render_command(
             f"{len(report.removed)} removed, {len(report.kept)} left as they were",
             markup=False,
         )
+    exit_if_unusable(planned.live)

@@ -1,10 +1,13 @@
 """One entry point for live state: ``--live kube`` or ``--live <snapshot dir>``.
 
 The split of errors: an argument that cannot work (a snapshot directory
-that does not exist, no usable kubeconfig) raises FleetcError, exit 2 with
-the fix, because the user typed something wrong. Anything the clusters say,
-or fail to say, is live state: unknowns inside the returned LiveState, which
-the planner turns into "blocked: unknown-state" and no disruption.
+that does not exist or holds no snapshot of any region read, no usable
+kubeconfig) raises FleetcError, exit 2 with the fix, because the user typed
+something wrong. Anything the clusters say, or fail to say, is live state:
+unknowns inside the returned LiveState, which the planner turns into
+"blocked: unknown-state" and no disruption (and a region whose management
+cluster could not be read at all makes the command exit 2 after its output,
+see :func:`fleetc.cli.options.exit_if_unusable`).
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from fleetc.errors import fail
 from fleetc.live.facts import LiveState, RegionLive
 from fleetc.live.kubeapi import KubeOptions, read_region
 from fleetc.live.kubeconfig import default_kubeconfig_path
-from fleetc.live.snapshot import read_snapshot
+from fleetc.live.snapshot import MANAGEMENT_FILE, read_snapshot
 
 KUBE = "kube"
 
@@ -36,9 +39,17 @@ def read_live(
     if not directory.is_dir():
         what = "is not a directory" if directory.exists() else "does not exist"
         raise fail(
-            source,
+            None,
             f"live snapshot directory {source} {what}: pass --live kube, or a directory written by "
             "`fleetc live export --out DIR` (SPEC section 4)",
+        )
+    if regions and not any((directory / region / MANAGEMENT_FILE).is_file() for region in regions):
+        names = ", ".join(sorted(regions))
+        raise fail(
+            None,
+            f"live snapshot directory {source} holds no snapshot of {'region' if len(regions) == 1 else 'any of'} "
+            f"{names}: expected {Path(source) / '<region>' / MANAGEMENT_FILE} (and <cluster>.json beside it), "
+            f"as `fleetc live export --out {source}` writes them (SPEC section 4)",
         )
     return LiveState(
         {region: read_snapshot(directory, region, clusters, label_prefix) for region, clusters in regions.items()}
@@ -54,7 +65,7 @@ def _from_kube(
     config: str | Path | None = kubeconfig or default_kubeconfig_path()
     if config is None:
         raise fail(
-            "<kubeconfig>",
+            None,
             "--live kube needs the management cluster's kubeconfig: pass --kubeconfig PATH, set $KUBECONFIG, "
             "or set the stack secret fleetc:kubeconfig",
         )
