@@ -3,11 +3,17 @@
 Every problem with user input is a :class:`Diagnostic` that names
 ``file:line:col``; commands collect all of them and exit 2 at once, so users
 fix a whole batch per run instead of one error at a time.
+
+A problem that is not in any file (a directory that does not exist, no
+kubeconfig, a checkout that is not a git repository) has no position and
+prints as ``fleetc: message``: a made-up ``<kubeconfig>:1:1:`` would send
+editors and scripts that jump to ``file:line:col`` to a file that is not there.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import total_ordering
 from pathlib import Path
 
 EXIT_OK = 0
@@ -37,21 +43,40 @@ class Pos:
         return f"{self.file}#{self.anchor}" if self.anchor else str(self)
 
 
-@dataclass(frozen=True, order=True)
-class Diagnostic:
-    """One error in user input, sortable by file then line then column."""
+# What a diagnostic without a position starts with.
+NO_POSITION_PREFIX = "fleetc"
 
-    pos: Pos
+
+@total_ordering
+@dataclass(frozen=True, eq=True)
+class Diagnostic:
+    """One error in user input, sortable by file then line then column.
+
+    ``pos`` None: the problem is in no file (see the module docstring); such
+    diagnostics sort before every positioned one, since they are about the
+    run as a whole.
+    """
+
+    pos: Pos | None
     message: str
 
     def __str__(self) -> str:
-        """``file:line:col: message`` on one line, whatever the user's text held.
+        """``file:line:col: message`` (or ``fleetc: message``) on one line, whatever the user's text held.
 
         Messages quote keys and values from the input; a key with a line
         break or a control character in it must not split a diagnostic in two
         (scripts and editors read one diagnostic per line).
         """
-        return one_line(f"{self.pos}: {self.message}")
+        where = NO_POSITION_PREFIX if self.pos is None else str(self.pos)
+        return one_line(f"{where}: {self.message}")
+
+    def _key(self) -> tuple[bool, Pos, str]:
+        return (self.pos is not None, self.pos or Pos(""), self.message)
+
+    def __lt__(self, other: object) -> bool:
+        if not isinstance(other, Diagnostic):
+            return NotImplemented
+        return self._key() < other._key()
 
 
 def one_line(text: str) -> str:
@@ -71,6 +96,11 @@ class FleetcError(Exception):
         super().__init__("\n".join(str(d) for d in self.diagnostics))
 
 
-def fail(file: str | Path, message: str, line: int = 1, col: int = 1) -> FleetcError:
-    """Build a one-diagnostic error (for problems that stop loading early)."""
-    return FleetcError([Diagnostic(Pos(str(file), line, col), message)])
+def fail(file: str | Path | None, message: str, line: int = 1, col: int = 1) -> FleetcError:
+    """Build a one-diagnostic error (for problems that stop loading early).
+
+    ``file`` None: the problem is in no file; ``message`` then names what it
+    is about (a directory, a flag) itself.
+    """
+    pos = None if file is None else Pos(str(file), line, col)
+    return FleetcError([Diagnostic(pos, message)])

@@ -4,49 +4,75 @@ The approval is a file in the fleet, so it is reviewed, versioned and
 audited like every other change; it counts for the planner once committed
 (docs/spec.md section 2). Everything that would make the approval not count
 (unknown cluster, not a version, not one of the tenant's approvers, already
-expired) is refused up front with the accepted values, and the fleet is
+expired) is refused up front with the accepted values, and so is anything
+the loader would reject in the document written (the document is validated
+with the loader's own model before a byte is written). The fleet is
 validated again after writing: if the new file would make it invalid, the
 file is put back as it was and the command exits 2.
+
+Every argument ends up in the YAML file, and most in the commit message:
+none may hold a line break or another non-printable character (one check,
+over every parameter of the command), so no argument can add a line, such
+as a forged ``Approved-by:`` trailer.
 """
 
 from __future__ import annotations
 
+import difflib
+import hashlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import typer
 
 from fleetc.cli.common import FLEET_OPTION, load, report, stderr, user_errors
 from fleetc.edit.approval import ApprovalRequest, edit_approval
-from fleetc.errors import EXIT_INVALID, FleetcError
+from fleetc.errors import EXIT_INVALID, FleetcError, one_line
 from fleetc.spec.anchors import where
 from fleetc.spec.fleet import FleetSpec
-from fleetc.spec.models import parse_time
+from fleetc.spec.models import ApprovalDoc, node_image, parse_time
 from fleetc.versions import Version
 
 DEFAULT_VALIDITY = timedelta(days=14)
+NAME_MAX = 63  # metadata.name is a DNS-1123 label
+
+EXAMPLES = """\
+Examples:
+
+  fleetc approve us-east-04/alpha-train --kubernetes 1.31.2 --by ml-infra-oncall@lab-alpha.example
+
+  fleetc approve eu-west-02/alpha-research --kubernetes 1.31.2 --by ops@lab-alpha.example \\
+      --node-image gpu-node-2024.12.0 --expires 2026-12-31T00:00:00Z --commit
+"""
 
 CLUSTER_ARGUMENT = typer.Argument(
     ..., metavar="CLUSTER", help="The cluster to approve, <region>/<name>, e.g. us-east-04/alpha-train."
 )
 KUBERNETES_OPTION = typer.Option(..., "--kubernetes", help="The exact Kubernetes version approved, e.g. 1.31.2.")
 BY_OPTION = typer.Option(..., "--by", help="Email of the approver; must be one of the tenant's approvers.")
-NODE_IMAGE_OPTION = typer.Option(None, "--node-image", help="The exact node image approved (optional).")
+NODE_IMAGE_OPTION = typer.Option(
+    None, "--node-image", help="The exact node image approved (optional), e.g. gpu-node-2024.12.0."
+)
 EXPIRES_OPTION = typer.Option(
     None, "--expires", help="When the approval lapses, ISO 8601 with a zone; default 14 days from now."
 )
-COMMIT_OPTION = typer.Option(False, "--commit", help="Commit the approval file (and only it) with git.")
+# A flag: present or not. metavar "" keeps help from showing a <bool> value it does not take.
+COMMIT_OPTION = typer.Option(
+    False, "--commit", metavar="", help="Also commit the approval file (and only it) with git."
+)
 FILE_OPTION = typer.Option(
     None, "--file", help="File to write, inside the fleet directory; default <fleet>/approvals/<name>.yaml."
 )
 
 
 def register(app: typer.Typer) -> None:
-    app.command("approve")(approve)
+    app.command("approve", epilog=EXAMPLES)(approve)
 
 
 def approve(
+    ctx: typer.Context,
     cluster: str = CLUSTER_ARGUMENT,
     kubernetes: str = KUBERNETES_OPTION,
     by: str = BY_OPTION,
@@ -57,14 +83,18 @@ def approve(
     file: Path | None = FILE_OPTION,
 ) -> None:
     """Write (and with --commit, commit) an Approval for CLUSTER's upgrade to --kubernetes."""
-    from fleetc.edit.commit import commit_file
+    from fleetc.edit.commit import commit_file, prepare_commit
     from fleetc.spec.loader import load_fleet
 
+    unprintable = _Problems([])
+    refuse_unprintable(ctx, unprintable)
+    unprintable.exit_if_any()
     spec = load(fleet)
     now = datetime.now(UTC).replace(microsecond=0)
     request = _request(spec, cluster, kubernetes, by, node_image, expires, now)
     path = _target_file(spec, fleet, request, file)
     with user_errors():
+        target = prepare_commit(path) if commit else None  # before writing: nothing left behind if it cannot work
         edit = edit_approval(path, request)
         try:
             edit.apply()
@@ -85,18 +115,20 @@ def approve(
         markup=False,
     )
     _target_note(spec, request)
-    if not commit:
+    if target is None:
         stderr.print("It counts once committed: commit the file (or rerun with --commit).", markup=False)
         return
     message = f"approve {request.cluster} kubernetes {request.kubernetes}{image}\n\n"
     message += f"Approved-by: {request.approved_by}\nExpires: {request.expires}\n"
     with user_errors():
-        done = commit_file(path, message)
+        done = commit_file(target, message)
     if done is None:
         stderr.print(f"{path}: already committed as it is; nothing to commit.", markup=False)
     else:
         on = f" on {done.branch}" if done.branch else ""
-        stderr.print(f"committed {done.sha[:12]}{on}: approve {request.cluster} kubernetes {request.kubernetes}")
+        stderr.print(
+            f"committed {done.sha[:12]}{on}: approve {request.cluster} kubernetes {request.kubernetes}", markup=False
+        )
 
 
 @dataclass(frozen=True)
@@ -107,9 +139,39 @@ class _Problems:
 
     def exit_if_any(self) -> None:
         for line in self.lines:
-            stderr.print(line, markup=False)
+            stderr.print(one_line(line), markup=False)
         if self.lines:
             raise typer.Exit(EXIT_INVALID)
+
+
+def refuse_unprintable(ctx: typer.Context, problems: _Problems) -> None:
+    """Every argument of the command, present and future: no line break, no control character.
+
+    Arguments are written into a YAML file and a commit message; a line
+    break in one would start a new line there (a YAML key, a commit
+    trailer). Non-printable characters are refused, not escaped: none
+    belongs in a cluster name, a version, an image, an email or a time.
+    """
+    flags = {param.name: _flag_name(param) for param in ctx.command.params if param.name}
+    for name, value in ctx.params.items():
+        if not isinstance(value, str | Path):
+            continue
+        text = str(value)
+        bad = next((c for c in text if not c.isprintable()), None)
+        if bad is not None:
+            flag = flags.get(name, name)
+            problems.lines.append(
+                f"{flag}: {text!r} holds a line break or control character (U+{ord(bad):04X}); it would be "
+                "written into the approval file and the commit message: remove it"
+            )
+
+
+def _flag_name(param: Any) -> str:
+    """``--node-image`` for an option, ``CLUSTER`` for an argument: how the user wrote it."""
+    longs = [opt for opt in getattr(param, "opts", []) if opt.startswith("--")]
+    if longs:
+        return str(longs[0])
+    return str(param.metavar or param.name).upper()
 
 
 def _request(
@@ -117,7 +179,7 @@ def _request(
     cluster_id: str,
     kubernetes: str,
     by: str,
-    node_image: str | None,
+    image: str | None,
     expires: str | None,
     now: datetime,
 ) -> ApprovalRequest:
@@ -125,8 +187,7 @@ def _request(
     region, _, name = cluster_id.partition("/")
     cluster = spec.cluster(cluster_id) if region and name else None
     if cluster is None:
-        known = ", ".join(f"{r}/{c.name}" for r, c in spec.clusters()) or "none"
-        problems.lines.append(f"CLUSTER {cluster_id!r}: no such cluster in the fleet; known clusters: {known}")
+        problems.lines.append(_unknown_cluster(spec, cluster_id))
     try:
         version: Version | None = Version.parse(kubernetes)
     except ValueError as error:
@@ -139,23 +200,84 @@ def _request(
             listed = ", ".join(approvers) or "none (add one to the tenant's spec.approvers)"
             at = f" ({where(tenant, 'spec', 'approvers')})" if tenant is not None else ""
             problems.lines.append(f"--by {by}: not one of tenant {cluster.tenant}'s approvers{at}: {listed}")
-    if node_image is not None and not node_image.strip():
-        problems.lines.append("--node-image: empty; leave it out to approve the Kubernetes version only")
+    if image is not None:
+        if not image.strip():
+            problems.lines.append("--node-image: empty; leave it out to approve the Kubernetes version only")
+        else:
+            try:
+                node_image(image.strip(), "--node-image")
+            except ValueError as error:
+                problems.lines.append(str(error))
     lapse = _expiry(expires, now, problems)
+    approval_name = _approval_name(spec, region, name, version, problems) if version is not None else None
     problems.exit_if_any()
     assert cluster is not None and version is not None and lapse is not None  # problems exited otherwise
+    assert approval_name is not None
     command = f"fleetc approve {cluster_id} --kubernetes {version} --by {by}"
-    if node_image:
-        command += f" --node-image {node_image}"
-    return ApprovalRequest(
-        name=_approval_name(spec, region, name, version),
+    if image:
+        command += f" --node-image {image.strip()}"
+    request = ApprovalRequest(
+        name=approval_name,
         cluster=cluster_id,
         kubernetes=version,
         approved_by=by,
         expires=lapse,
-        node_image=node_image.strip() if node_image else None,
+        node_image=image.strip() if image else None,
         comment=f"Written by: {command}",
     )
+    _as_the_loader_would(request)
+    return request
+
+
+def _unknown_cluster(spec: FleetSpec, cluster_id: str) -> str:
+    """Why CLUSTER names no cluster, with the likeliest fix first."""
+    known = [f"{r}/{c.name}" for r, c in spec.clusters()]
+    if "/" not in cluster_id:
+        regions = [r for r, c in spec.clusters() if c.name == cluster_id]
+        if len(regions) == 1:
+            return f"CLUSTER {cluster_id!r}: give its region too: {regions[0]}/{cluster_id}"
+        if regions:
+            listed = ", ".join(f"{r}/{cluster_id}" for r in regions)
+            return (
+                f"CLUSTER {cluster_id!r}: there is a cluster of that name in {len(regions)} regions: {listed}; pick one"
+            )
+    close = difflib.get_close_matches(cluster_id, known, n=1, cutoff=0.6)
+    if close:
+        return f"CLUSTER {cluster_id!r}: no such cluster in the fleet; did you mean {close[0]}?"
+    listed = ", ".join(known) or "none"
+    return f"CLUSTER {cluster_id!r}: no such cluster in the fleet; known clusters: {listed}"
+
+
+def _as_the_loader_would(request: ApprovalRequest) -> None:
+    """Validate the document to be written with the loader's model; exit 2 if it would be refused.
+
+    The checks above give the friendlier messages; this one makes sure that
+    nothing the loader would reject is ever written, whatever they miss.
+    """
+    from pydantic import ValidationError
+
+    spec: dict[str, Any] = {
+        "cluster": request.cluster,
+        "kubernetes": str(request.kubernetes),
+        "approvedBy": request.approved_by,
+        "expires": request.expires,
+    }
+    if request.node_image is not None:
+        spec["nodeImage"] = request.node_image
+    document = {
+        "apiVersion": "fleetc.dev/v1alpha1",
+        "kind": "Approval",
+        "metadata": {"name": request.name},
+        "spec": spec,
+    }
+    try:
+        ApprovalDoc.model_validate(document, by_alias=True, by_name=False)
+    except ValidationError as error:
+        flags = {"cluster": "CLUSTER", "kubernetes": "--kubernetes", "nodeImage": "--node-image"}
+        flags |= {"approvedBy": "--by", "expires": "--expires", "name": "the approval's name"}
+        _Problems(
+            [f"{flags.get(str(e['loc'][-1]), '.'.join(map(str, e['loc'])))}: {e['msg']}" for e in error.errors()]
+        ).exit_if_any()
 
 
 def _expiry(text: str | None, now: datetime, problems: _Problems) -> str | None:
@@ -174,34 +296,60 @@ def _expiry(text: str | None, now: datetime, problems: _Problems) -> str | None:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _approval_name(spec: FleetSpec, region: str, cluster: str, version: Version) -> str:
-    """``<cluster>-1-31-2``; with the region in front if another region's cluster of that name has it."""
+def _approval_name(spec: FleetSpec, region: str, cluster: str, version: Version, problems: _Problems) -> str | None:
+    """``<cluster>-1-31-2``; with the region in front if another region's cluster of that name has it.
+
+    A DNS-1123 label like every name: when it would be longer than 63
+    characters, the cluster part is cut and a short hash of the cluster id
+    keeps it apart from other clusters cut to the same prefix.
+    """
     suffix = str(version).replace(".", "-")
     name = f"{cluster}-{suffix}"
     taken = any(a.name == name and a.spec.cluster != f"{region}/{cluster}" for a in spec.approvals)
-    return f"{region}-{name}" if taken else name
+    if taken:
+        name = f"{region}-{name}"
+    if len(name) <= NAME_MAX:
+        return name
+    digest = hashlib.sha256(f"{region}/{cluster}".encode()).hexdigest()[:6]
+    keep = NAME_MAX - len(suffix) - len(digest) - 2
+    if keep < 1:
+        problems.lines.append(f"--kubernetes {version}: too long to name an approval after (at most 63 characters)")
+        return None
+    return f"{name[:keep].rstrip('-')}-{digest}-{suffix}"
 
 
 def _target_file(spec: FleetSpec, fleet: Path, request: ApprovalRequest, file: Path | None) -> Path:
     """``--file``; else the file of an approval for the same cluster and version; else approvals/<name>.yaml."""
-    if file is not None:
-        inside = file.resolve().is_relative_to(fleet.resolve())
-        if not inside or file.suffix != ".yaml":
-            stderr.print(
-                f"--file {file}: must be a *.yaml file inside the fleet directory {fleet}, "
-                "or the approval would never be read",
-                markup=False,
-            )
-            raise typer.Exit(EXIT_INVALID)
-        return file
+    existing = None
     for approval in spec.approvals:
         same = approval.spec.cluster == request.cluster and Version.try_parse(approval.spec.kubernetes) == (
             request.kubernetes
         )
         source = where(approval).file
         if (same or approval.name == request.name) and source != "<generated>":
-            return Path(source)
-    return fleet / "approvals" / f"{request.name}.yaml"
+            existing = Path(source)
+            break
+    if file is None:
+        return existing or fleet / "approvals" / f"{request.name}.yaml"
+    problems = _Problems([])
+    try:
+        inside = file.resolve().relative_to(fleet.resolve())
+    except ValueError:
+        inside = None
+    if inside is None or file.suffix != ".yaml" or any(part.startswith(".") for part in inside.parts):
+        problems.lines.append(
+            f"--file {file}: must be a *.yaml file inside the fleet directory {fleet}, and not in a hidden "
+            "folder, or the approval would never be read"
+        )
+    else:
+        named = next((where(a).file for a in spec.approvals if a.name == request.name), None)
+        if named is not None and Path(named).resolve() != file.resolve():  # the loader refuses duplicate names
+            problems.lines.append(
+                f"--file {file}: an approval named {request.name} is already in {named}; "
+                "leave out --file to update it there"
+            )
+    problems.exit_if_any()
+    return file
 
 
 def _target_note(spec: FleetSpec, request: ApprovalRequest) -> None:
@@ -226,4 +374,4 @@ def _target_note(spec: FleetSpec, request: ApprovalRequest) -> None:
         stderr.print(f"note: {request.cluster} has approval: automatic; no approval is needed", markup=False)
 
 
-__all__ = ["approve", "register"]
+__all__ = ["approve", "refuse_unprintable", "register"]

@@ -5,7 +5,9 @@ at its target, see ``fleetc.preview.basis``): configuration rules are judged
 exactly, rollout rules that need live state are listed as not evaluated.
 With ``--live`` the graphs are those of the next step the planner allows,
 judged with the live facts. Exit 1 on any mandatory violation, 0 otherwise
-(advisories are printed), 2 on invalid input (docs/spec.md section 5).
+(advisories are printed), 2 on invalid input (docs/spec.md section 5) and, after
+the report, when a region's management cluster could not be read at all
+(the report is then incomplete, which outweighs a violation).
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ def check(
     base: str | None = BASE_OPTION,
 ) -> None:
     """Run the policy rules (the CrossGuard pack's, without the engine) over the compiled fleet."""
-    from fleetc.cli.options import parse_now, plan_live, selected_regions
+    from fleetc.cli.options import exit_if_unusable, parse_now, plan_live, selected_regions
     from fleetc.live.facts import LiveState
     from fleetc.plan.model import Plan
     from fleetc.policy import RULES, not_evaluated, run_rules
@@ -92,6 +94,8 @@ def check(
             violations = [*violations, *review_change(load_fleet_at(spec.root, base, "."), spec)]
     report = PolicyReport.of(violations, not_evaluated(state, live_plan))
     _print(report, output, "live" if live else "target", sorted(graphs))
+    if state is not None:
+        exit_if_unusable(state)
     if not report.passed:
         raise typer.Exit(EXIT_POLICY)
 

@@ -55,10 +55,10 @@ def export(
         }
         if region is not None and region not in regions:
             known = ", ".join(sorted(spec.regions)) or "none"
-            raise fail(fleet, f"--region {region}: no such region in the fleet (regions: {known})")
+            raise fail(None, f"--region {region}: no such region in the fleet (regions: {known})")
         config = kubeconfig or default_kubeconfig_path()
         if config is None:
-            raise fail("<kubeconfig>", "no kubeconfig: pass --kubeconfig PATH or set $KUBECONFIG")
+            raise fail(None, "no kubeconfig: pass --kubeconfig PATH or set $KUBECONFIG")
         total = sum(len(clusters) for clusters in regions.values())
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
         with Progress(*columns, console=stderr, transient=True) as bar:

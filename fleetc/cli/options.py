@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 import typer
 
 from fleetc.cli.common import stderr, user_errors
-from fleetc.errors import EXIT_INVALID
+from fleetc.errors import EXIT_INVALID, NO_POSITION_PREFIX, one_line
+from fleetc.live.facts import LiveState
 from fleetc.pipeline import Planned, plan_from_live
 from fleetc.report import PlanFormat
 from fleetc.spec.fleet import FleetSpec
@@ -72,6 +73,32 @@ def check_rev(spec: FleetSpec, rev: str) -> None:
     with repo:
         if find_commit(repo, rev) is None:
             raise usage_error(f"--rev {rev}: not a commit of {repo.working_tree_dir}")
+
+
+def unusable_regions(live: LiveState) -> dict[str, tuple[str, ...]]:
+    """Regions whose management cluster could not be read at all, with why (SPEC section 5: exit 2)."""
+    return {name: region.problems for name, region in sorted(live.regions.items()) if region.problems}
+
+
+def exit_if_unusable(live: LiveState) -> None:
+    """After a command printed its output: exit 2, one stderr line per region, when a region was unusable.
+
+    The output comes first because it is still right (every cluster of such a
+    region is unknown and nothing in it moves), and the other regions' part
+    of it is what the user asked for; the exit code says the run was not
+    complete, so CI does not take it for a clean plan.
+    """
+    unusable = unusable_regions(live)
+    for name, problems in unusable.items():
+        stderr.print(
+            one_line(
+                f"{NO_POSITION_PREFIX}: region {name}: live state unusable, every cluster of it is unknown: "
+                f"{'; '.join(problems)}"
+            ),
+            markup=False,
+        )
+    if unusable:
+        raise typer.Exit(EXIT_INVALID)
 
 
 def plan_live(

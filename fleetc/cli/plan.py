@@ -5,7 +5,8 @@ committed, ask the planner, print a report. Every decision is the planner's
 (``fleetc.plan.planner``) and every word of output the report's
 (``fleetc.report``). Blocked entries are the normal state of a fleet, not
 errors: the exit code is 0 whenever a plan could be made, 2 when the input
-(flags, fleet, live source) is unusable (docs/spec.md section 5).
+(flags, fleet, live source) is unusable (docs/spec.md section 5), and 2 after the
+plan when a region's management cluster could not be read at all.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from fleetc.cli.options import (
     NOW_OPTION,
     REGION_OPTION,
     REV_OPTION,
+    exit_if_unusable,
     parse_now,
     plan_live,
 )
@@ -32,6 +34,7 @@ from fleetc.plan.model import Plan
 from fleetc.report import PlanFormat
 
 PIPE_WIDTH = 120  # text written to a file or a pipe: wide enough for the cluster table
+
 
 def register(app: typer.Typer) -> None:
     app.command("plan")(plan_command)
@@ -51,6 +54,7 @@ def plan_command(
     spec = load(fleet)
     planned = plan_live(spec, live, kubeconfig=kubeconfig, region=region, now=clock, rev=rev)
     print_plan(planned.plan, clock, output)
+    exit_if_unusable(planned.live)
 
 
 def print_plan(result: Plan, clock: datetime, output: PlanFormat) -> None:

@@ -11,6 +11,10 @@ instead would hand a GitOps tool every upgrade at once, past approvals,
 windows and the one-minor-at-a-time rule; rendering "live unknown" would
 move nothing, ever. A GitOps loop renders with ``--live kube`` (or a fresh
 snapshot) on a schedule, like the Pulumi loop runs ``pulumi up``.
+
+A region whose management cluster could not
+be read is still written (its clusters compiled as unknown: their live parts
+kept as the previous render wrote them), then the command exits 2.
 """
 
 from __future__ import annotations
@@ -19,8 +23,16 @@ from pathlib import Path
 
 import typer
 
-from fleetc.cli.common import FLEET_OPTION, load, stderr
-from fleetc.cli.options import KUBECONFIG_OPTION, NOW_OPTION, REV_OPTION, parse_now, plan_live, usage_error
+from fleetc.cli.common import FLEET_OPTION, load, stderr, user_errors
+from fleetc.cli.options import (
+    KUBECONFIG_OPTION,
+    NOW_OPTION,
+    REV_OPTION,
+    exit_if_unusable,
+    parse_now,
+    plan_live,
+    usage_error,
+)
 from fleetc.cli.outdir import usable_out_dir, write_failed
 from fleetc.errors import EXIT_INVALID
 
@@ -52,15 +64,20 @@ def render_command(
     rev: str | None = REV_OPTION,
 ) -> None:
     """Write plain Kubernetes manifests, one folder per cluster, for Argo CD or Flux."""
+    from fleetc.cli.options import selected_regions
     from fleetc.compile import compile_region
+    from fleetc.live.read import check_live_source
     from fleetc.render import render_graph, write_region
 
     if live is None:
         raise usage_error(NEEDS_LIVE)
     clock = parse_now(now)
-    usable_out_dir(out)
     spec = load(fleet)
-    result = plan_live(spec, live, kubeconfig=kubeconfig, region=region, now=clock, rev=rev).plan
+    with user_errors():  # a --live that cannot work leaves no output directory behind
+        check_live_source(live, selected_regions(spec, region), kubeconfig)
+    usable_out_dir(out)
+    planned = plan_live(spec, live, kubeconfig=kubeconfig, region=region, now=clock, rev=rev)
+    result = planned.plan
     not_rendered = 0
     for name in sorted([region] if region else spec.regions):
         graph = compile_region(spec, result, name, clock)
@@ -81,3 +98,4 @@ def render_command(
     if not_rendered:
         stderr.print(f"{not_rendered} not rendered (see the warnings); exit {EXIT_INVALID}", markup=False)
         raise typer.Exit(EXIT_INVALID)
+    exit_if_unusable(planned.live)

@@ -11,6 +11,7 @@ to make the fleet invalid.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -21,8 +22,9 @@ from ruamel.yaml.comments import CommentedMap
 from ruamel.yaml.scalarstring import DoubleQuotedScalarString
 
 from fleetc.edit.yaml_docs import Chunk, YAMLError, dump, load, split_documents
-from fleetc.errors import fail
+from fleetc.errors import Diagnostic, FleetcError, fail
 from fleetc.spec.models import API_VERSION
+from fleetc.spec.source import read_regular_file
 from fleetc.versions import Version
 
 
@@ -57,45 +59,67 @@ class ApprovalEdit:
         if self.outcome is Outcome.UNCHANGED:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.path.write_text(self.after, encoding="utf-8")
+        _write(self.path, self.after)
 
     def restore(self) -> None:
         """Put the file back as it was (remove it if the edit created it)."""
         if self.before is None:
             self.path.unlink(missing_ok=True)
         else:
-            self.path.write_text(self.before, encoding="utf-8")
+            _write(self.path, self.before)
+
+
+def _write(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` itself: never through a link that appeared since it was read."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(path, flags, 0o644)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+        out.write(text)
 
 
 def edit_approval(path: Path, request: ApprovalRequest) -> ApprovalEdit:
-    """The edit that records ``request`` in ``path``; FleetcError if the file cannot be edited safely."""
-    if not path.exists():
+    """The edit that records ``request`` in ``path``; FleetcError if the file cannot be edited safely.
+
+    The file is read like the loader reads fleet files: a regular file, not
+    a link, at most MAX_FILE_BYTES (a FIFO here would block the command).
+    """
+    if not path.exists() and not path.is_symlink():
         return ApprovalEdit(path, None, _new_document(request), Outcome.CREATED)
+    read = read_regular_file(path, str(path), follow_symlinks=False)
+    if isinstance(read, Diagnostic):
+        raise FleetcError([read])
     try:
-        before = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise fail(path, f"cannot read {path}: {error}") from None
-    chunks = split_documents(before)
+        before = read.decode("utf-8")
+    except UnicodeDecodeError:
+        raise fail(path, "not UTF-8 text; save the file as UTF-8 before approving") from None
+    # Edited with universal newlines (as Python reads text); ``before`` stays exact, for restore().
+    text = before.replace("\r\n", "\n").replace("\r", "\n")
+    chunks = split_documents(text)
+    line = 1
     for index, chunk in enumerate(chunks):
-        data = _load(path, chunk)
+        line += chunk.separator.count("\n")
+        data = _load(path, chunk, line)
+        line += chunk.body.count("\n")
         if _matches(data, request):
             updated = _update(data, request)
             if not updated:
                 return ApprovalEdit(path, before, before, Outcome.UNCHANGED)
             chunks[index] = Chunk(chunk.separator, dump(data))
             return ApprovalEdit(path, before, "".join(c.text for c in chunks), Outcome.UPDATED)
-    joiner = "" if not before or before.endswith("\n") else "\n"
-    after = before + joiner + ("---\n" if before.strip() else "") + _new_document(request)
+    joiner = "" if not text or text.endswith("\n") else "\n"
+    after = text + joiner + ("---\n" if text.strip() else "") + _new_document(request)
     return ApprovalEdit(path, before, after, Outcome.APPENDED)
 
 
-def _load(path: Path, chunk: Chunk) -> Any:
+def _load(path: Path, chunk: Chunk, first_line: int) -> Any:
+    """One document's round-trip data; ``first_line``: where its body starts in the file."""
     try:
         return load(chunk.body)
     except YAMLError as error:
         mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1} of that document)" if mark is not None else ""
-        raise fail(path, f"{path} is not valid YAML{where}; fix it before approving") from None
+        if mark is None:
+            raise fail(path, "not valid YAML; fix it before approving") from None
+        raise fail(path, "not valid YAML; fix it before approving", first_line + mark.line, mark.column + 1) from None
 
 
 def _matches(data: Any, request: ApprovalRequest) -> bool:

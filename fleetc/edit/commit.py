@@ -4,6 +4,11 @@
 other changes staged; ``git commit -- <path>`` (``--only``) records just
 that path and leaves the index otherwise as it was, which a commit of the
 whole index would not.
+
+Everything that can be known to fail before the file is written is checked
+first (:func:`prepare_commit`: a git checkout, the file inside its working
+tree, not ignored, a committer identity), so that ``--commit`` outside a
+checkout refuses without leaving an uncommitted file behind.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from pathlib import Path
 import git
 
 from fleetc.errors import FleetcError, fail
-from fleetc.repo.repository import open_repository
+from fleetc.repo.repository import open_repository, require_repository
 
 
 @dataclass(frozen=True)
@@ -23,23 +28,61 @@ class Committed:
     branch: str | None  # None: detached HEAD
 
 
-def commit_file(path: Path, message: str) -> Committed | None:
-    """Commit ``path`` alone with ``message``; None if it has no change to commit. FleetcError on failure."""
-    repo = open_repository(path.parent)
+@dataclass(frozen=True)
+class CommitTarget:
+    """A file that can be committed once written: its repository and its path there."""
+
+    path: Path
+    top: Path  # the repository's working tree
+    relative: str  # posix path below ``top``
+
+
+def prepare_commit(path: Path) -> CommitTarget:
+    """Check that ``path`` (which need not exist yet) can be committed alone; FleetcError if not."""
+    start = path.parent
+    while not start.exists() and start != start.parent:  # the approvals/ folder may not exist yet
+        start = start.parent
+    repo = open_repository(start)
     if repo is None:
-        raise fail(path, f"--commit: {path} is not inside a git repository")
+        raise fail(None, f"--commit: {path} is not inside a git repository; run without --commit")
     with repo:
         top = repo.working_tree_dir
-        if top is None:
-            raise fail(path, "--commit: the repository is bare; run fleetc approve in a checkout")
-        relative = path.resolve().relative_to(Path(top).resolve()).as_posix()
+        if repo.bare or top is None:
+            raise fail(None, "--commit: the repository is bare; run fleetc approve in a checkout")
         try:
-            repo.git.add("--", relative)
-            if not _changed(repo, relative):
+            relative = path.resolve().relative_to(Path(top).resolve()).as_posix()
+        except ValueError:
+            raise fail(None, f"--commit: {path} is outside the working tree of {top}; run without --commit") from None
+        try:
+            repo.git.check_ignore("-q", "--", relative)
+        except git.GitCommandError:
+            pass  # exit 1: not ignored
+        else:
+            raise fail(
+                None, f"--commit: {relative} is ignored by git (.gitignore); un-ignore it or run without --commit"
+            )
+        try:
+            repo.git.var("GIT_COMMITTER_IDENT")
+            repo.git.var("GIT_AUTHOR_IDENT")
+        except git.GitCommandError:
+            raise fail(
+                None,
+                "--commit: git has no identity to commit with; set git config user.name and user.email "
+                "or run without --commit",
+            ) from None
+    return CommitTarget(path, Path(top), relative)
+
+
+def commit_file(target: CommitTarget, message: str) -> Committed | None:
+    """Commit the prepared file alone with ``message``; None if it has no change to commit. FleetcError on failure."""
+    with require_repository(target.top, "--commit needs one") as repo:
+        try:
+            repo.git.add("--", target.relative)
+            if not _changed(repo, target.relative):
                 return None
-            repo.git.commit("-m", message, "--", relative)
+            repo.git.commit("-m", message, "--", target.relative)
         except git.GitCommandError as error:
-            raise _commit_error(path, error) from None
+            raise _commit_error(target.path, error) from None
         branch = None if repo.head.is_detached else repo.active_branch.name
         return Committed(repo.head.commit.hexsha, branch)
 
@@ -54,4 +97,4 @@ def _changed(repo: git.Repo, relative: str) -> bool:
 def _commit_error(path: Path, error: git.GitCommandError) -> FleetcError:
     stderr = str(error.stderr or "").strip().removeprefix("stderr:").strip().strip("'").strip()
     hint = stderr.splitlines()[-1] if stderr else str(error)
-    return fail(path, f"--commit: git could not commit {path}: {hint}; the file is written, commit it by hand")
+    return fail(None, f"--commit: git could not commit {path}: {hint}; the file is written, commit it by hand")

@@ -3,13 +3,23 @@
 All problems of a run (YAML syntax, shapes, cross references) are collected
 and raised together as one FleetcError sorted by file and line: a user with
 ten typos fixes ten typos per run, not one.
+
+Only regular files and directories below the fleet directory are read: a
+symlink (to a file, a directory, or nothing), a named pipe, a socket or a
+device there is an error of the run and is never opened. In CI the fleet
+directory is a pull request's content, and a link could point at
+/dev/zero (read forever), a FIFO (block forever) or a committed file outside
+the fleet (counted as if it were an approval). The ``--fleet`` path itself
+may be a link: the user typed it.
 """
 
 from __future__ import annotations
 
 import difflib
 import os
-from collections.abc import Iterable
+import stat
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -34,8 +44,9 @@ from fleetc.spec.models import (
     RegionDoc,
     TenantDoc,
 )
+from fleetc.spec.salvage import salvage_cluster
 from fleetc.spec.source import Document as Source
-from fleetc.spec.source import read_file
+from fleetc.spec.source import not_a_regular_file, read_file
 from fleetc.spec.validate import NO_FLEET, UNREAD, check_references
 
 # Spellings a YAML file is found under but that the spec does not load:
@@ -44,67 +55,128 @@ _NEAR_MISS_SUFFIXES = (".yml", ".YAML", ".YML", ".Yaml")
 
 
 def fleet_files(root: Path) -> list[Path]:
-    """Every *.yaml below root, any nesting, in a stable order; hidden dirs skipped."""
-    return [path for path, _ in _walk(root) if path.suffix == ".yaml"]
+    """Every *.yaml below root, any nesting, in a stable order; hidden names skipped.
+
+    Regular files only: links and special files are not fleet files (see
+    :func:`load_fleet`, which reports them).
+    """
+    return [entry.path for entry in _walk(root) if entry.regular and entry.path.suffix == ".yaml"]
 
 
-def _walk(root: Path) -> Iterable[tuple[Path, str]]:
-    for dirpath, dirnames, filenames in os.walk(root):
-        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
-        for name in sorted(filenames):
-            if not name.startswith("."):
-                yield Path(dirpath) / name, name
+@dataclass(frozen=True)
+class _Entry:
+    """A name found below the fleet directory: a regular file, or something that is not read."""
+
+    path: Path
+    mode: int | None = None  # st_mode of a symlink or special file
+    unreadable: str | None = None  # a directory that could not be listed: why
+
+    @property
+    def regular(self) -> bool:
+        return self.mode is None and self.unreadable is None
+
+
+def _walk(root: Path) -> Iterator[_Entry]:
+    """Regular files below ``root``, a directory's files by name before its subdirectories by name.
+
+    Never follows a link and never descends into a linked directory: links
+    and special files are yielded with their mode, for the caller to report.
+    Hidden names (``.git``) are skipped. Bounded: without following links a
+    directory tree has no cycles; iterative, so a hostile tree thousands of
+    directories deep is no RecursionError.
+    """
+    pending = [root]  # a stack: the subtree of a directory is done before its next sibling
+    while pending:
+        directory = pending.pop()
+        try:
+            with os.scandir(directory) as listing:
+                entries = sorted((e for e in listing if not e.name.startswith(".")), key=lambda e: e.name)
+        except OSError as error:  # its files would be missing from the fleet: an error, not a skip
+            yield _Entry(directory, unreadable=error.strerror or str(error))
+            continue
+        subdirectories = []
+        for entry in entries:
+            try:
+                mode = entry.stat(follow_symlinks=False).st_mode
+            except OSError:
+                continue  # vanished since the listing
+            path = directory / entry.name
+            if stat.S_ISDIR(mode):
+                subdirectories.append(path)
+            elif stat.S_ISREG(mode):
+                yield _Entry(path)
+            else:
+                yield _Entry(path, mode)
+        pending.extend(reversed(subdirectories))
 
 
 def load_fleet(root: Path) -> FleetSpec:
     """Load and validate the fleet in ``root``; raise FleetcError listing every problem."""
     if not root.exists():
-        raise fail(root, f"fleet directory {root} does not exist; pass --fleet DIR")
+        raise fail(None, f"fleet directory {root} does not exist; pass --fleet DIR")
     if not root.is_dir():
-        raise fail(root, f"{root} is not a directory; pass the folder holding the fleet's *.yaml files")
+        raise fail(None, f"{root} is not a directory; pass the folder holding the fleet's *.yaml files")
     files: list[tuple[str, bytes | None, Path]] = []
-    misnamed: list[Diagnostic] = []
-    for path, name in _walk(root):
-        if path.suffix == ".yaml":
+    refused: list[Diagnostic] = []  # not read: any of them may define names the read files refer to
+    for entry in _walk(root):
+        path = entry.path
+        if entry.unreadable is not None:
+            text = f"cannot list directory {path}: {entry.unreadable}; make it readable"
+            refused.append(Diagnostic(None, text))
+        elif entry.mode is not None:
+            refused.append(Diagnostic(Pos(str(path)), not_a_regular_file(path, entry.mode, inside_fleet=True)))
+        elif path.suffix == ".yaml":
             files.append((str(path), None, path))
-        elif name.endswith(_NEAR_MISS_SUFFIXES):
-            misnamed.append(
+        elif path.name.endswith(_NEAR_MISS_SUFFIXES):
+            refused.append(
                 Diagnostic(
                     Pos(str(path)),
-                    f"fleet files must end in .yaml, this one is ignored; rename it to {path.stem}.yaml",
+                    f"fleet files must end in .yaml, this one is not loaded; rename it to {path.stem}.yaml",
                 )
             )
     try:
-        spec = load_sources(root, files)
+        spec = load_sources(root, files, follow_symlinks=False, incomplete=bool(refused))
     except FleetcError as error:
-        raise FleetcError([*error.diagnostics, *misnamed]) from None
-    if misnamed:
-        raise FleetcError(misnamed)
+        raise FleetcError([*error.diagnostics, *refused]) from None
+    if refused:
+        raise FleetcError(refused)
     return spec
 
 
-def load_sources(root: Path, files: Iterable[tuple[str, bytes | None, Path]]) -> FleetSpec:
+def load_sources(
+    root: Path,
+    files: Iterable[tuple[str, bytes | None, Path]],
+    *,
+    follow_symlinks: bool = False,
+    incomplete: bool = False,
+) -> FleetSpec:
     """Load (display name, bytes or None to read from disk, path) triples.
 
     Used for the working tree and for git blobs (``fleetc preview``) alike.
+    Files read from disk must be regular files, not links (unless
+    ``follow_symlinks``). ``incomplete``: some files were not read at all
+    (a link, a ``.yml`` file, a directory that cannot be listed: already
+    reported), so names they may define are not reported as dangling.
     """
     with gc_paused():
-        return _load_sources(root, files)
+        return _load_sources(root, files, follow_symlinks, incomplete)
 
 
-def _load_sources(root: Path, files: Iterable[tuple[str, bytes | None, Path]]) -> FleetSpec:
+def _load_sources(
+    root: Path, files: Iterable[tuple[str, bytes | None, Path]], follow_symlinks: bool, incomplete: bool
+) -> FleetSpec:
     errors: list[Diagnostic] = []
     documents: list[Source] = []
     seen_any = False
-    broken: set[str] = set()
+    broken: set[str] = {UNREAD} if incomplete else set()
     for display, data, path in files:
         seen_any = True
-        read = read_file(path, display, errors, data)
+        read = read_file(path, display, errors, data, follow_symlinks=follow_symlinks)
         documents.extend(read.documents)
         if not read.complete:
             broken.add(UNREAD)
     if not seen_any:
-        raise fail(root, f"no *.yaml files under {root}; a fleet needs at least a kind: Fleet document")
+        raise fail(None, f"no *.yaml files under {root}; a fleet needs at least a kind: Fleet document")
     models = [m for m in (_validate(doc, errors, broken) for doc in documents) if m is not None]
     fleet_written = any(isinstance(d.data, dict) and d.data.get("kind") == "Fleet" for d in documents)
     spec = _assemble(root, models, errors, fleet_written)
@@ -167,22 +239,27 @@ def _split_clusters(
     doc: Source, data: dict[str, Any], region: str, errors: list[Diagnostic], broken: set[str]
 ) -> tuple[dict[str, Any], list[tuple[int, Cluster]]]:
     """Validate a region's clusters one by one: a typo in one cluster must not
-    hide the reference errors of its neighbours."""
+    hide the reference errors of its neighbours, nor its own other errors
+    (a cluster that fails is checked again without its broken parts, see
+    :mod:`fleetc.spec.salvage`)."""
     spec = data.get("spec")
     if not isinstance(spec, dict):
         return data, []
     items = spec.get("clusters")
     if not isinstance(items, list):
         return data, []
-    good: list[tuple[int, Cluster]] = []
+    checked: list[tuple[int, Cluster]] = []
     for index, item in enumerate(items):
         try:
-            good.append((index, Cluster.model_validate(item, by_alias=True, by_name=False)))
+            checked.append((index, Cluster.model_validate(item, by_alias=True, by_name=False)))
         except ValidationError as exc:
             _report(doc, exc, Cluster, ("spec", "clusters", index), errors)
             name = item.get("name") if isinstance(item, dict) else None
             broken.add(f"Cluster/{region}/{name}")
-    return {**data, "spec": {**spec, "clusters": []}}, good
+            salvaged = salvage_cluster(item, [tuple(e["loc"]) for e in exc.errors()])
+            if salvaged is not None:
+                checked.append((index, salvaged))
+    return {**data, "spec": {**spec, "clusters": []}}, checked
 
 
 def _report(
@@ -263,8 +340,8 @@ def _assemble(root: Path, models: list[Document], errors: list[Diagnostic], flee
     if not fleets and (not fleet_written or not errors):
         errors.append(
             Diagnostic(
-                Pos(str(root)),
-                "no kind: Fleet document found; add exactly one (channels, instanceTypes, bundles)",
+                None,
+                f"no kind: Fleet document found under {root}; add exactly one (channels, instanceTypes, bundles)",
             )
         )
     for extra in fleets[1:]:

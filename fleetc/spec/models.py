@@ -14,7 +14,7 @@ an editor shows it on hover: write them for the person editing the YAML.
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -32,6 +32,21 @@ HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 VERSION_PATTERN = r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)$"
 MINOR_PATTERN = r"^(0|[1-9]\d*)\.(0|[1-9]\d*)$"
+# A Kubernetes label value (fleetc writes node images as the values of the
+# node labels <labelPrefix>/node-image and <labelPrefix>/target-image).
+LABEL_VALUE = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$")
+LABEL_VALUE_MAX = 63
+# The instants fleetc accepts (an approval's expiry, --now, a scenario's
+# start), as UTC: [TIME_EARLIEST, TIME_LATEST). Python's datetime ends at
+# year 9999; keeping a thousand years below that leaves room for every sum
+# fleetc computes on a time (window look-back and look-ahead of weeks, soaks,
+# timeouts, local time zones up to +-24 h), so none can overflow. Nothing in a
+# fleet predates 1970 (Kubernetes and git timestamps start there).
+TIME_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+TIME_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+# nodeTimeoutMinutes is a duration the planner computes with: a year bounds
+# it far below timedelta's limit (999,999,999 days) and far above any reimage.
+NODE_TIMEOUT_MAX_MINUTES = 525_600
 
 
 class Model(BaseModel):
@@ -88,6 +103,19 @@ def _as_label(value: str) -> str:
     return re.sub(r"[^a-z0-9-]+", "-", value.lower()).strip("-")[:63].strip("-")
 
 
+def node_image(value: str, what: str = "nodeImage") -> str:
+    """A node image: fleetc writes it as a Kubernetes label value, so it must be one."""
+    if len(value) > LABEL_VALUE_MAX or not LABEL_VALUE.fullmatch(value):  # fullmatch: "$" would allow a final "\n"
+        size = f" ({len(value)} characters)" if len(value) > LABEL_VALUE_MAX else ""
+        raise ValueError(
+            f"{what} {value!r}{size} is not a valid Kubernetes label value, and fleetc writes node images as "
+            f"the value of node labels (<labelPrefix>/node-image, <labelPrefix>/target-image): use at most "
+            f"{LABEL_VALUE_MAX} letters, digits, '-', '_' and '.', starting and ending with a letter or digit, "
+            "e.g. gpu-node-2024.11.1"
+        )
+    return value
+
+
 def _email(value: str) -> str:
     local, at, domain = value.partition("@")
     if not at or not local or not domain or any(c.isspace() for c in value):
@@ -101,6 +129,17 @@ VersionStr = Annotated[
     Field(json_schema_extra={"pattern": VERSION_PATTERN, "examples": ["1.30.6"]}),
 ]
 Email = Annotated[str, AfterValidator(_email), Field(json_schema_extra={"format": "email"})]
+NodeImage = Annotated[
+    str,
+    AfterValidator(node_image),
+    Field(
+        json_schema_extra={
+            "pattern": LABEL_VALUE.pattern,
+            "maxLength": LABEL_VALUE_MAX,
+            "examples": ["gpu-node-2024.11.1"],
+        }
+    ),
+]
 Name = Annotated[str, Field(min_length=1)]
 # Checked by the validators below (with a message that suggests a fix); the
 # pattern is for editors.
@@ -131,9 +170,9 @@ class Channel(Model):
     """Kubernetes version, MAJOR.MINOR.PATCH (quote it: "1.30.6")."""
     etcd: VersionStr
     """etcd version of the hosted control planes, e.g. "3.5.16"."""
-    node_image: str = Field(min_length=1)
-    """Node image the provisioner reimages nodes to, e.g. gpu-node-2024.11.1."""
-    node_images: dict[str, str] = Field(
+    node_image: NodeImage
+    """Node image the provisioner reimages nodes to, e.g. gpu-node-2024.11.1 (a Kubernetes label value)."""
+    node_images: dict[str, NodeImage] = Field(
         default={},
         json_schema_extra={"propertyNames": {"pattern": MINOR_PATTERN}, "examples": [{"1.30": "gpu-node-2024.08.0"}]},
     )
@@ -281,8 +320,8 @@ class VersionPins(Model):
     """Pinned Kubernetes version, e.g. "1.30.6"."""
     etcd: VersionStr | None = None
     """Pinned etcd version (same major as the channel's)."""
-    node_image: str | None = Field(default=None, min_length=1)
-    """Pinned node image."""
+    node_image: NodeImage | None = None
+    """Pinned node image (a Kubernetes label value)."""
 
 
 class AddonChanges(Model):
@@ -335,8 +374,8 @@ class UpgradePolicy(Model):
     """Maintenance window; none: any time."""
     paused: bool = False
     """Emergency stop: true means nothing new starts for this cluster."""
-    node_timeout_minutes: int = Field(default=120, ge=1)
-    """A reimaged node not back Ready at the target by then halts its pool's rollout."""
+    node_timeout_minutes: int = Field(default=120, ge=1, le=NODE_TIMEOUT_MAX_MINUTES)
+    """A reimaged node not back Ready at the target by then halts its pool's rollout (at most a year)."""
 
 
 class Taint(Model):
@@ -442,8 +481,8 @@ class ApprovalSpecBody(Model):
     """The approved cluster, <region>/<cluster>."""
     kubernetes: VersionStr
     """The exact Kubernetes target approved."""
-    node_image: str | None = None
-    """Optional: the exact node image approved."""
+    node_image: NodeImage | None = None
+    """Optional: the exact node image approved (a Kubernetes label value)."""
     approved_by: Email
     """Who approved; must be in the tenant's approvers for the approval to count."""
     expires: str = Field(json_schema_extra={"format": "date-time", "examples": ["2026-12-31T00:00:00Z"]})
@@ -469,13 +508,26 @@ class ApprovalSpecBody(Model):
 
 
 def parse_time(value: str) -> datetime:
-    """An ISO 8601 instant with a zone (``Z`` or an offset); naive times are ambiguous."""
+    """An ISO 8601 instant with a zone (``Z`` or an offset); naive times are ambiguous.
+
+    Only instants in [TIME_EARLIEST, TIME_LATEST) are accepted, so that no
+    arithmetic on the result can overflow (see TIME_LATEST).
+    """
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(f'{value!r} is not an ISO 8601 time; write e.g. "2026-12-31T00:00:00Z"') from None
-    if parsed.tzinfo is None:
+    if parsed.tzinfo is None or parsed.utcoffset() is None:
         raise ValueError(f'{value!r} has no time zone; add Z for UTC, e.g. "2026-12-31T00:00:00Z"')
+    try:  # aware comparisons work on offsets, they never build an out-of-range datetime
+        inside = TIME_EARLIEST <= parsed < TIME_LATEST
+    except OverflowError:  # pragma: no cover - defensive: CPython compares without overflowing
+        inside = False
+    if not inside:
+        raise ValueError(
+            f"{value!r} is outside the times fleetc accepts, {TIME_EARLIEST.year} to {TIME_LATEST.year - 1} (UTC); "
+            'write a time in that range, e.g. "2026-12-31T00:00:00Z"'
+        )
     return parsed
 
 

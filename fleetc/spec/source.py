@@ -9,16 +9,26 @@ is not a boolean. The round-trip loader is kept for files fleetc edits.
 
 The reader is the first thing that sees untrusted bytes (a pull request's
 files in CI), so it never lets a malformed file turn into a crash or a hang:
-deep nesting is measured before libyaml's recursive C composer sees it
+it opens only regular files (a link to /dev/zero or a named pipe is a
+diagnostic, never opened or read) and reads at most one byte past the size
+limit; deep nesting is measured before libyaml's recursive C composer sees it
 (that composer overflows the C stack at some ten thousand levels and is
 quadratic long before), and aliases have an expansion budget (a "billion
 laughs" or a self-referencing alias is a diagnostic, not an OOM kill).
+
+fleetc's nesting limit (MAX_DEPTH) does not depend on the parser's: libyaml
+0.2.6 refuses nesting beyond about 1000 levels on its own, older versions do
+not, and either way the diagnostic is fleetc's, at the collection where
+MAX_DEPTH is first exceeded (see :func:`_too_deep_at`).
 """
 
 from __future__ import annotations
 
+import errno
 import math
+import os
 import re
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -73,11 +83,19 @@ class _Loader(_Parser, BaseResolver, BaseConstructor):  # type: ignore[misc]
 
 
 MAX_FILE_BYTES = 16 * 1024 * 1024
+# Collections nested in one another, the document's own mapping counting as 1.
 MAX_DEPTH = 64
-# Below this bound on nesting, libyaml's composer is safe and fast (measured:
-# a segfault between 20k and 40k levels, 0.5 s at 10k); above it the exact
-# depth is measured from the event stream first.
+# Below this bound on nesting, libyaml's composer is safe and fast (measured
+# with libyaml 0.2.5: a segfault between 20k and 40k levels, 0.5 s at 10k;
+# libyaml 0.2.6 stops at about 1000 levels itself); above it the exact depth
+# is measured from the event stream first.
 _SAFE_NESTING_BOUND = 10_000
+# libyaml's own nesting limit (0.2.6 and later), as its error message says it.
+_PARSER_NESTING_PROBLEM = "maximum nesting depth"
+# Times the event stream is rescanned up to where libyaml stopped for nesting.
+_NESTING_RESCANS = 3
+TOO_DEEP = f"nesting deeper than {MAX_DEPTH} levels; flatten this value"
+TOO_DEEP_BY_ALIAS = f"nesting deeper than {MAX_DEPTH} levels (an alias inside itself?); flatten this value"
 # Values that aliases may add beyond what the text itself spells out.
 _ALIAS_BUDGET = 100_000
 
@@ -180,10 +198,22 @@ _EXPLICIT: dict[str, Callable[[str], Any]] = {
 class _Abort(Exception):
     """Stop building the file: one diagnostic says why (runaway aliases or nesting)."""
 
-    def __init__(self, node: yaml.Node, message: str) -> None:
+    def __init__(self, node: yaml.Node, message: str, *, nesting: bool = False) -> None:
         super().__init__(message)
         self.node = node
         self.message = message
+        self.nesting = nesting
+        self.path: list[yaml.Node] = []  # the collections around ``node``, innermost first
+
+    def recurring(self) -> yaml.Node | None:
+        """The outermost collection that contains itself (through an alias), if any."""
+        seen: set[int] = set()
+        found = None
+        for node in self.path:  # innermost first: the last repeat seen is the outermost
+            if id(node) in seen:
+                found = node
+            seen.add(id(node))
+        return found
 
 
 class _Builder:
@@ -204,21 +234,25 @@ class _Builder:
     def build(self, node: yaml.Node, path: Path_, depth: int = 0) -> Any:
         if isinstance(node, yaml.ScalarNode):
             return self.scalar(node, path)
-        if depth > MAX_DEPTH:
-            raise _Abort(node, f"nesting deeper than {MAX_DEPTH} levels (an alias inside itself?); flatten this value")
+        if depth >= MAX_DEPTH:  # ``depth`` counts from 0 at the document's own collection
+            raise _Abort(node, TOO_DEEP_BY_ALIAS, nesting=True)
         # Every value costs budget once, charged with its collection (scalars
         # are built inline by the loops below, so they are counted here).
         self.budget -= 1 + len(node.value)
         if self.budget < 0:
             raise _Abort(node, "aliases expand this file to too many values (an alias bomb?); write the values out")
-        if isinstance(node, yaml.SequenceNode):
-            if node.tag != _SEQ_TAG:
-                self.error(node, f"YAML tag {node.tag} is not supported here; remove it")
-            return self.sequence(node, path, depth)
-        if isinstance(node, yaml.MappingNode):
-            if node.tag != _MAP_TAG:
-                self.error(node, f"YAML tag {node.tag} is not supported here; remove it")
-            return self.mapping(node, path, depth)
+        try:
+            if isinstance(node, yaml.SequenceNode):
+                if node.tag != _SEQ_TAG:
+                    self.error(node, f"YAML tag {node.tag} is not supported here; remove it")
+                return self.sequence(node, path, depth)
+            if isinstance(node, yaml.MappingNode):
+                if node.tag != _MAP_TAG:
+                    self.error(node, f"YAML tag {node.tag} is not supported here; remove it")
+                return self.mapping(node, path, depth)
+        except _Abort as exc:  # costs nothing until raised; records where the abort came from
+            exc.path.append(node)
+            raise
         self.error(node, f"unsupported YAML node {type(node).__name__}")  # pragma: no cover
         return None
 
@@ -339,13 +373,22 @@ class _Builder:
                 self.error(source, "a merge key (<<) needs a mapping or a list of mappings; use <<: *anchor")
 
 
-def read_documents(path: Path, display: str, errors: list[Diagnostic], data: bytes | None = None) -> list[Document]:
+def read_documents(
+    path: Path,
+    display: str,
+    errors: list[Diagnostic],
+    data: bytes | None = None,
+    *,
+    follow_symlinks: bool = True,
+) -> list[Document]:
     """Parse every document of one YAML file; problems go to ``errors``.
 
     ``data`` lets callers pass file bytes read elsewhere (a git blob).
     A file that cannot be read at all yields no documents and one diagnostic.
+    ``follow_symlinks`` False: a symlink is a diagnostic (files found inside
+    the fleet directory); True for a path the user typed.
     """
-    return read_file(path, display, errors, data).documents
+    return read_file(path, display, errors, data, follow_symlinks=follow_symlinks).documents
 
 
 @dataclass
@@ -361,19 +404,21 @@ class FileRead:
     complete: bool
 
 
-def read_file(path: Path, display: str, errors: list[Diagnostic], data: bytes | None = None) -> FileRead:
+def read_file(
+    path: Path,
+    display: str,
+    errors: list[Diagnostic],
+    data: bytes | None = None,
+    *,
+    follow_symlinks: bool = True,
+) -> FileRead:
     """Like :func:`read_documents`, also saying whether the whole file was read."""
     if data is None:
-        try:
-            size = path.stat().st_size
-            if size > MAX_FILE_BYTES:
-                errors.append(_too_big(display, size))
-                return FileRead([], complete=False)
-            data = path.read_bytes()
-        except OSError as exc:
-            reason = exc.strerror or str(exc)
-            errors.append(Diagnostic(Pos(display), f"cannot read file: {reason}; check it exists and is readable"))
+        read = read_regular_file(path, display, follow_symlinks=follow_symlinks)
+        if isinstance(read, Diagnostic):
+            errors.append(read)
             return FileRead([], complete=False)
+        data = read
     if len(data) > MAX_FILE_BYTES:
         errors.append(_too_big(display, len(data)))
         return FileRead([], complete=False)
@@ -397,6 +442,97 @@ def read_file(path: Path, display: str, errors: list[Diagnostic], data: bytes | 
     return _compose(text, display, errors)
 
 
+def read_regular_file(path: Path, display: str, *, follow_symlinks: bool) -> bytes | Diagnostic:
+    """The bytes of ``path`` if it is a regular file of at most MAX_FILE_BYTES, else why not.
+
+    Anything else is refused before it is opened (a FIFO would block, a
+    device never end), and again after opening (O_NOFOLLOW | O_NONBLOCK, then
+    fstat): the file may have been swapped in between. At most
+    MAX_FILE_BYTES + 1 bytes are read, whatever the size claimed.
+    """
+    try:
+        info = os.stat(path, follow_symlinks=follow_symlinks)
+    except OSError as exc:
+        return _cannot_read(display, exc)
+    if not stat.S_ISREG(info.st_mode):
+        return Diagnostic(Pos(display), not_a_regular_file(path, info.st_mode, inside_fleet=not follow_symlinks))
+    if info.st_size > MAX_FILE_BYTES:
+        return _too_big(display, info.st_size)
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    if not follow_symlinks:
+        flags |= getattr(os, "O_NOFOLLOW", 0)
+    try:
+        fd = os.open(path, flags)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP and not follow_symlinks:  # became a link since the stat
+            return Diagnostic(Pos(display), not_a_regular_file(path, stat.S_IFLNK, inside_fleet=True))
+        return _cannot_read(display, exc)
+    try:
+        opened = os.fstat(fd)
+        if not stat.S_ISREG(opened.st_mode):
+            return Diagnostic(Pos(display), not_a_regular_file(path, opened.st_mode, inside_fleet=not follow_symlinks))
+        chunks: list[bytes] = []
+        left = MAX_FILE_BYTES + 1
+        while left > 0:  # bounded: every pass reads at least one byte or stops
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+    except OSError as exc:
+        return _cannot_read(display, exc)
+    finally:
+        os.close(fd)
+    data = b"".join(chunks)
+    if len(data) > MAX_FILE_BYTES:
+        return _too_big(display, max(len(data), opened.st_size))
+    return data
+
+
+def not_a_regular_file(path: Path, mode: int, *, inside_fleet: bool) -> str:
+    """Why fleetc does not read ``path`` (a symlink, a FIFO, a device...), and what to do instead.
+
+    ``inside_fleet``: found below the fleet directory, where only regular
+    files are read; else a path the user typed (links to regular files are
+    fine there).
+    """
+    where = "inside the fleet directory" if inside_fleet else ""
+    rule = f"fleetc reads only regular files {where}".rstrip()
+    if stat.S_ISLNK(mode):
+        try:
+            target = os.readlink(path)
+        except OSError:
+            target = "?"
+        try:
+            pointed = os.stat(path).st_mode
+        except OSError:
+            return (
+                f"is a dangling symlink (to {target!r}, which does not exist); {rule} and never follows links: "
+                "remove the link, or replace it with the file itself"
+            )
+        if stat.S_ISDIR(pointed):
+            return (
+                f"is a symlink to a directory ({target!r}); {rule} and never follows links: "
+                "move the directory here instead of linking to it"
+            )
+        return f"is a symlink (to {target!r}); {rule} and never follows links: replace the link with the file itself"
+    kinds = (
+        (stat.S_ISFIFO, "a named pipe (FIFO)"),
+        (stat.S_ISSOCK, "a socket"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISDIR, "a directory"),
+    )
+    kind = next((name for test, name in kinds if test(mode)), "not a regular file")
+    fix = "remove it" if inside_fleet else "pass a regular file"
+    return f"is {kind}, not a regular file; {rule}: {fix}"
+
+
+def _cannot_read(display: str, exc: OSError) -> Diagnostic:
+    reason = exc.strerror or str(exc)
+    return Diagnostic(Pos(display), f"cannot read file: {reason}; check it exists and is readable")
+
+
 def _compose(text: str, display: str, errors: list[Diagnostic]) -> FileRead:
     documents: list[Document] = []
     try:
@@ -413,14 +549,25 @@ def _compose(text: str, display: str, errors: list[Diagnostic]) -> FileRead:
                 doc.data = builder.build(node, ())
             except _Abort as exc:
                 line, col = exc.node.start_mark.line + 1, exc.node.start_mark.column + 1
-                errors.append(Diagnostic(Pos(display, line, col), exc.message))
+                message = exc.message
+                if exc.nesting:  # the text itself, or only its aliases expanded?
+                    spelled = _too_deep_at(text)
+                    recurring = exc.recurring()
+                    if spelled is not None:
+                        (line, col), message = spelled, TOO_DEEP
+                    elif recurring is not None:  # point at the collection that contains itself
+                        line, col = recurring.start_mark.line + 1, recurring.start_mark.column + 1
+                errors.append(Diagnostic(Pos(display, line, col), message))
                 return FileRead(documents, complete=False)
             budget = builder.budget
             if doc.data is None:
                 continue  # an empty document between two '---'
             documents.append(doc)
     except yaml.MarkedYAMLError as exc:
-        errors.append(_syntax_error(display, exc))
+        if _parser_nesting_limit(exc):
+            errors.append(_too_deep(text, display, exc))
+        else:
+            errors.append(_syntax_error(display, exc))
     except ReaderError as exc:  # control characters and the like
         line, col = _line_col(text, exc.position)
         code = ord(exc.character) if isinstance(exc.character, str) else int(exc.character)
@@ -477,23 +624,66 @@ def _nesting_ok(text: str, display: str, errors: list[Diagnostic]) -> bool:
     """Exact depth from libyaml's event stream, stopping at the first too-deep level.
 
     Only files whose cheap bound is high get here; stopping early keeps a
-    hostile file from reaching libyaml's quadratic deep-nesting path.
+    hostile file from reaching libyaml's quadratic deep-nesting path. A file
+    that does not nest too deep goes on to the composer, which reports any
+    syntax error in it.
     """
-    depth = 0
+    found = _too_deep_at(text)
+    if found is None:
+        return True
+    errors.append(Diagnostic(Pos(display, *found), TOO_DEEP))
+    return False
+
+
+def _too_deep_at(text: str) -> tuple[int, int] | None:
+    """Line and column of the first collection nested deeper than MAX_DEPTH, or None.
+
+    From libyaml's event stream. libyaml 0.2.6 stops on its own at about
+    1000 levels, and may do so before delivering the event at MAX_DEPTH (its
+    scanner looks ahead up to 1024 characters on a line of ``[[[[``): then
+    the text up to where it stopped is scanned again; that prefix nests below
+    libyaml's limit, so its events arrive. None also when the text is not
+    YAML before reaching MAX_DEPTH (the composer reports that).
+    """
     starts = (yaml.SequenceStartEvent, yaml.MappingStartEvent)
     ends = (yaml.SequenceEndEvent, yaml.MappingEndEvent)
-    for event in yaml.parse(text, Loader=_Loader):
-        if isinstance(event, starts):
-            depth += 1
-            if depth > MAX_DEPTH:
-                mark = event.start_mark
-                line, col = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
-                text = f"nesting deeper than {MAX_DEPTH} levels; flatten this value"
-                errors.append(Diagnostic(Pos(display, line, col), text))
-                return False
-        elif isinstance(event, ends):
-            depth -= 1
-    return True
+    for _ in range(_NESTING_RESCANS):
+        depth = 0
+        try:
+            for event in yaml.parse(text, Loader=_Loader):
+                if isinstance(event, starts):
+                    depth += 1
+                    if depth > MAX_DEPTH:
+                        mark = event.start_mark
+                        return (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+                elif isinstance(event, ends):
+                    depth -= 1
+        except yaml.MarkedYAMLError as exc:
+            mark = exc.problem_mark
+            if not _parser_nesting_limit(exc) or mark is None or not 0 < mark.index < len(text):
+                return None
+            text = text[: mark.index]
+            continue
+        return None
+    return None  # pragma: no cover - a prefix below libyaml's limit does not hit it again
+
+
+def _parser_nesting_limit(exc: yaml.MarkedYAMLError) -> bool:
+    """The parser stopped at its own nesting limit (libyaml 0.2.6 and later)."""
+    return _PARSER_NESTING_PROBLEM in (exc.problem or "")
+
+
+def _too_deep(text: str, display: str, exc: yaml.MarkedYAMLError) -> Diagnostic:
+    """fleetc's nesting diagnostic for a file the parser refused for nesting.
+
+    At the collection where MAX_DEPTH is exceeded; should the event stream
+    not show it, at the parser's mark, which is deeper still.
+    """
+    found = _too_deep_at(text)
+    if found is None:
+        mark = exc.problem_mark
+        found = (mark.line + 1, mark.column + 1) if mark is not None else (1, 1)
+    return Diagnostic(Pos(display, *found), TOO_DEEP)
 
 
 def _too_big(display: str, size: int) -> Diagnostic:

@@ -2,6 +2,8 @@
 
 Run after every document parsed on its own, so a run reports shape errors
 and reference errors together. Each check appends; none stops the others.
+A name that itself failed validation (:func:`fleetc.spec.salvage.is_unknown`)
+is not looked up: its error is already reported.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from fleetc.conventions import cluster_id
 from fleetc.errors import Diagnostic, Pos
 from fleetc.spec.anchors import where
 from fleetc.spec.models import Cluster, NodePool, RegionDoc
+from fleetc.spec.salvage import is_unknown
 from fleetc.versions import Version
 
 if TYPE_CHECKING:
@@ -74,7 +77,9 @@ def _check_region(spec: FleetSpec, region: RegionDoc, errors: list[Diagnostic], 
     clusters: dict[str, Cluster] = {}
     for cluster in region.spec.clusters:
         first = clusters.get(cluster.name)
-        if first is not None:
+        if is_unknown(cluster.name):
+            pass
+        elif first is not None:
             _error(
                 errors,
                 where(cluster, "name"),
@@ -91,17 +96,18 @@ def _check_cluster(
 ) -> None:
     fleet = spec.fleet.spec
     fleet_known = NO_FLEET not in skip
-    if cluster.tenant not in spec.tenants and f"Tenant/{cluster.tenant}" not in skip and UNREAD not in skip:
+    tenant_known = cluster.tenant in spec.tenants or is_unknown(cluster.tenant)
+    if not tenant_known and f"Tenant/{cluster.tenant}" not in skip and UNREAD not in skip:
         define = f"add a kind: Tenant document named {cluster.tenant}"
         _error(errors, where(cluster, "tenant"), _unknown("tenant", cluster.tenant, spec.tenants, define))
     channel = fleet.channels.get(cluster.channel)
-    if channel is None and fleet_known:
+    if channel is None and fleet_known and not is_unknown(cluster.channel):
         define = "add it to the Fleet's spec.channels"
         _error(errors, where(cluster, "channel"), _unknown("channel", cluster.channel, fleet.channels, define))
     bundle = None
     if cluster.bundle is not None:
         bundle = fleet.bundles.get(cluster.bundle)
-        if bundle is None and fleet_known:
+        if bundle is None and fleet_known and not is_unknown(cluster.bundle):
             define = "add it to the Fleet's spec.bundles"
             _error(errors, where(cluster, "bundle"), _unknown("bundle", cluster.bundle, fleet.bundles, define))
     etcd = cluster.control_plane.etcd
@@ -114,11 +120,11 @@ def _check_cluster(
         )
     if channel is not None:
         _check_pins(cluster, Version.parse(channel.kubernetes), Version.parse(channel.etcd), errors)
-    if fleet_known:
+    if fleet_known and not is_unknown(cluster.bundle):
         _check_addon_changes(cluster, {a.name for a in bundle.addons} if bundle else set(), errors)
     pools: set[str] = set()
     for pool in cluster.node_pools:
-        if pool.name in pools:
+        if pool.name in pools and not is_unknown(pool.name):
             text = f"duplicate node pool {pool.name!r} in cluster {cluster.name}; rename one"
             _error(errors, where(pool, "name"), text)
         pools.add(pool.name)
@@ -174,6 +180,8 @@ def _check_addon_changes(cluster: Cluster, bundle_addons: set[str], errors: list
     changes = cluster.addons
     extra_names: set[str] = set()
     for addon in changes.extra:
+        if is_unknown(addon.name):
+            continue
         if addon.name in bundle_addons or addon.name in extra_names:
             _error(
                 errors,
@@ -185,6 +193,8 @@ def _check_addon_changes(cluster: Cluster, bundle_addons: set[str], errors: list
     for i, name in enumerate(changes.disable):
         if name not in bundle_addons:
             _error(errors, where(changes, "disable", i), _unknown("add-on to disable", name, bundle_addons, define))
+    if any(is_unknown(addon.name) for addon in changes.extra):
+        return  # a value may be for the extra add-on whose name is broken
     for name in changes.values:
         if name not in bundle_addons and name not in extra_names:
             known = bundle_addons | extra_names
@@ -195,7 +205,7 @@ def _check_pool(
     spec: FleetSpec, region: RegionDoc, pool: NodePool, errors: list[Diagnostic], fleet_known: bool
 ) -> None:
     types = spec.fleet.spec.instance_types
-    if pool.instance_type not in types and fleet_known:
+    if pool.instance_type not in types and fleet_known and not is_unknown(pool.instance_type):
         define = "add it to the Fleet's spec.instanceTypes"
         _error(errors, where(pool, "instanceType"), _unknown("instance type", pool.instance_type, types, define))
     domains = region.spec.failure_domains

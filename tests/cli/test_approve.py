@@ -166,7 +166,7 @@ def test_unknown_cluster_bad_version_and_past_expiry_are_all_reported(fleet: Pat
     past = "2020-01-01T00:00Z"
     code, err = approve(fleet, "alpha-train", "--kubernetes", "1.31", "--by", LAB_ALPHA, "--expires", past)
     assert code == 2
-    assert "CLUSTER 'alpha-train': no such cluster" in err and "us-east-04/alpha-train" in err
+    assert "CLUSTER 'alpha-train': give its region too: us-east-04/alpha-train" in err
     assert "--kubernetes: '1.31' is not a version" in err
     assert "already past" in err
     assert sorted(p.name for p in (fleet / "approvals").iterdir()) == before
@@ -181,19 +181,29 @@ def test_file_outside_the_fleet_is_refused(fleet: Path, tmp_path: Path) -> None:
     assert not (tmp_path / "elsewhere.yaml").exists()
 
 
-def test_an_approval_that_would_make_the_fleet_invalid_is_rolled_back(fleet: Path) -> None:
+def test_a_cluster_name_too_long_for_the_approval_name_gets_a_shortened_valid_one(fleet: Path) -> None:
     region = fleet / "regions" / "eu-west-02.yaml"
-    long_name = "infer-eu-" + "x" * 50  # a valid cluster name; with "-1-30-6" no longer a valid approval name
+    long_name = "infer-eu-" + "x" * 50  # a valid cluster name; "<name>-1-30-6" would be 66 characters
     region.write_text(region.read_text().replace("name: infer-eu\n", f"name: {long_name}\n"))
-    shared = fleet / "approvals" / "alpha-train-1-31-2.yaml"
-    before = shared.read_text()
     code, err = approve(
         fleet, f"eu-west-02/{long_name}", "--kubernetes", "1.30.6", "--by", "sre-leads@infer-co.example",
-        "--file", str(shared),
+    )  # fmt: skip
+    assert code == 0, err
+    approval = next(a for a in load_fleet(fleet).approvals if a.spec.cluster == f"eu-west-02/{long_name}")
+    assert len(approval.name) == 63 and approval.name.startswith("infer-eu-xxx") and approval.name.endswith("-1-30-6")
+    assert (fleet / "approvals" / f"{approval.name}.yaml").is_file()
+
+
+def test_an_approval_name_already_in_another_file_is_refused_before_writing(fleet: Path) -> None:
+    """The loader refuses two approvals of one name: so does approve, up front, writing nothing."""
+    other = fleet / "approvals" / "elsewhere.yaml"
+    code, err = approve(
+        fleet, "us-east-04/alpha-train", "--kubernetes", "1.31.2", "--by", "ml-infra-oncall@lab-alpha.example",
+        "--file", str(other),
     )  # fmt: skip
     assert code == 2
-    assert "not a DNS-1123 label" in err and "the file is as it was" in err
-    assert shared.read_text() == before
+    assert "an approval named alpha-train-1-31-2 is already in" in err and "leave out --file" in err
+    assert not other.exists()
 
 
 def test_commit_records_only_the_approval_file(fleet: Path) -> None:

@@ -4,7 +4,9 @@ Never a traceback, never a hang: random bytes, YAML-looking noise and
 structured mutations of the minimal fleet (a key deleted, a value of another
 type, a list item duplicated, a line dropped or repeated) all end in a
 FleetSpec or in a FleetcError whose every diagnostic is
-``file:LINE:COL: message`` with LINE, COL >= 1 and the file one of the fleet's.
+``file:LINE:COL: message`` with LINE, COL >= 1 and the file one of the fleet's,
+or, for the one problem of the fleet as a whole that a mutation can cause
+(no Fleet document left), ``fleetc: message`` naming the fleet directory.
 """
 
 from __future__ import annotations
@@ -80,6 +82,11 @@ def load_or_diagnose(root: Path) -> FleetSpec | list[Diagnostic]:
         known = {str(root)} | {str(p) for p in root.rglob("*")}
         for diagnostic in error.diagnostics:
             text = str(diagnostic)
+            if diagnostic.pos is None:
+                assert text == f"fleetc: no kind: Fleet document found under {root}; add exactly one " + (
+                    "(channels, instanceTypes, bundles)"
+                ), text
+                continue
             match = LINE.match(text)
             assert match, f"not file:line:col: message: {text!r}"
             assert match["file"] in known, text
