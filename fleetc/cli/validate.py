@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from fleetc.cli.common import FLEET_OPTION, emit, load, stderr
+from fleetc.plan.wording import plural
 
 
 def register(app: typer.Typer) -> None:
@@ -21,8 +22,9 @@ def validate(fleet: Path = FLEET_OPTION) -> None:
     clusters = sum(1 for _ in spec.clusters())
     pools = sum(len(c.node_pools) for _, c in spec.clusters())
     stderr.print(
-        f"{fleet}: valid: {len(spec.regions)} regions, {clusters} clusters, {pools} node pools, "
-        f"{len(spec.tenants)} tenants, {len(spec.approvals)} approvals",
+        f"{fleet}: valid: {plural(len(spec.regions), 'region')}, {plural(clusters, 'cluster')}, "
+        f"{plural(pools, 'node pool')}, {plural(len(spec.tenants), 'tenant')}, "
+        f"{plural(len(spec.approvals), 'approval')}",
         markup=False,
     )
 

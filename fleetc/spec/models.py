@@ -89,7 +89,7 @@ def _version(value: str) -> str:
 
 
 def _dns_label(value: str, what: str) -> str:
-    if not DNS1123_LABEL.match(value):
+    if not DNS1123_LABEL.fullmatch(value):
         hint = f", e.g. {_as_label(value)!r}" if _as_label(value) else ""
         raise ValueError(
             f"{what} {value!r} is not a DNS-1123 label; use lowercase letters, digits and '-', "
@@ -187,7 +187,7 @@ class Channel(Model):
     @classmethod
     def _node_images(cls, value: dict[str, str]) -> dict[str, str]:
         for minor, image in value.items():
-            if not re.match(MINOR_PATTERN, minor):
+            if not re.fullmatch(MINOR_PATTERN, minor):
                 raise ValueError(f'nodeImages key {minor!r} is not a minor; write it as MAJOR.MINOR, e.g. "1.30"')
             if not image:
                 raise ValueError(f"nodeImages {minor}: the image is empty; name the node image for that minor")
@@ -272,7 +272,7 @@ class FleetSpecBody(Model):
     @field_validator("label_prefix")
     @classmethod
     def _prefix(cls, value: str) -> str:
-        if len(value) > 253 or not DNS1123_SUBDOMAIN.match(value):
+        if len(value) > 253 or not DNS1123_SUBDOMAIN.fullmatch(value):
             raise ValueError(f"labelPrefix {value!r} is not a DNS subdomain; use e.g. fleet.example.com")
         return value
 
@@ -353,7 +353,7 @@ class Window(Model):
     @field_validator("start")
     @classmethod
     def _start(cls, value: str) -> str:
-        if not HHMM.match(value):
+        if not HHMM.fullmatch(value):
             raise ValueError(f'start {value!r} is not a time HH:MM (24 h); write e.g. "02:00"')
         return value
 
@@ -420,7 +420,7 @@ class NodePool(Model):
             raise ValueError(
                 f'maxUnavailable {shown} is not a whole number; write a whole number >= 1 or a percentage like "5%"'
             )
-        if isinstance(value, str) and not PERCENT.match(value):
+        if isinstance(value, str) and not PERCENT.fullmatch(value):
             raise ValueError(
                 f'maxUnavailable {value!r} is neither a whole number nor a percentage; write e.g. 2 (unquoted) or "5%"'
             )
