@@ -19,9 +19,9 @@ from fleetc.errors import Pos
 SOURCE_ANNOTATION = conventions.SOURCE_ANNOTATION
 KEEP_LIVE = "fleetc.dev/keep-live"  # fields the compiler leaves as they are live (compile/objects.py)
 ZONE_KEY = conventions.ZONE_LABEL
-CONTROL_PLANE_NAMESPACE_PREFIX = "cp-"
+CONTROL_PLANE_NAMESPACE_PREFIX = conventions.control_plane_namespace("")
 CLUSTER_CONFIG_NAME = conventions.CLUSTER_CONFIGMAP
-POOL_CONFIG_PREFIX = "nodepool-"
+POOL_CONFIG_PREFIX = conventions.pool_configmap("")
 
 # Workload kinds whose pods run control-plane components in cp-<cluster>.
 WORKLOAD_KINDS = frozenset({"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "CronJob", "Pod"})
