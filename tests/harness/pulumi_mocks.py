@@ -68,11 +68,14 @@ class MockRun:
 
 
 class FleetMocks(Mocks):
-    """Echo inputs as outputs; a read of a kubeconfig Secret returns a fake kubeconfig."""
+    """Echo inputs as outputs; a read of a kubeconfig Secret returns a fake kubeconfig (``secret_kubeconfig``)."""
+
+    def __init__(self, secret_kubeconfig: str = FAKE_KUBECONFIG) -> None:
+        self.secret_kubeconfig = secret_kubeconfig
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         if args.typ == SECRET_TYPE and args.resource_id:
-            value = base64.b64encode(FAKE_KUBECONFIG.encode()).decode()
+            value = base64.b64encode(self.secret_kubeconfig.encode()).decode()
             return args.resource_id, {"data": {"value": value}}
         return f"{args.name}-id", dict(args.inputs)
 
@@ -161,6 +164,7 @@ def run_program(
     *,
     secret_keys: tuple[str, ...] = ("fleetc:kubeconfig",),
     record: MockRun | None = None,
+    mocks: FleetMocks | None = None,
 ) -> MockRun:
     """Run ``project/__main__.py`` as stack ``stack`` under mocks.
 
@@ -175,7 +179,7 @@ def run_program(
     logger.setLevel(logging.INFO)
     handler = _LogCollector(run)
     logger.addHandler(handler)
-    mocks = FleetMocks()
+    mocks = mocks or FleetMocks()
     pulumi.runtime.settings.ROOT.set(None)  # a new Stack resource per program, not the previous program's
     pulumi.runtime.set_mocks(
         mocks, project="fleet", stack=stack, preview=False, logger=logger, monitor=RecordingMonitor(mocks, run)

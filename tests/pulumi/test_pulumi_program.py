@@ -305,3 +305,23 @@ def test_stack_files_hold_no_placeholder_secret() -> None:
     for path in sorted((ROOT / "stacks").glob("Pulumi.*.yaml")):
         config = (yaml.safe_load(path.read_text()) or {}).get("config") or {}
         assert not [key for key, value in config.items() if isinstance(value, dict) and "secure" in value], path
+
+
+def test_a_cluster_kubeconfig_with_an_exec_plugin_never_runs_under_pulumi_up(tmp_path: Path) -> None:
+    """Hardening 14 on the Pulumi path: the customer provider gets inline credentials only, never code."""
+    from harness.pulumi_mocks import FleetMocks
+
+    marker = tmp_path / "ran"
+    hostile = (
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+        "contexts: [{name: c, context: {cluster: c, user: u}}]\n"
+        "users: [{name: u, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: touch, "
+        f"args: ['{marker}']}}}}}}]\n"
+    )
+    config = stack_config(ROOT / "stacks" / "Pulumi.us-east-04.yaml")
+    config["fleetc:now"] = NOW
+    record = MockRun("us-east-04")
+    with pytest.raises(Exception, match="exec"):
+        run_program(ROOT, "us-east-04", config, record=record, mocks=FleetMocks(hostile))
+    assert not marker.exists()
