@@ -8,6 +8,7 @@ deterministic output.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -253,3 +254,29 @@ class Plan:
 
     def steps_for(self, cluster: str) -> list[Step]:
         return [s for s in self.steps if s.cluster == cluster]
+
+
+def step_key(step: Step) -> tuple[str, int, str, str]:
+    """How a plan orders its steps: by cluster, action order, pool, target."""
+    return (step.cluster, step.action.rank, step.pool or "", step.target)
+
+
+def blocked_key(blocked: Blocked) -> tuple[str, str, str, str]:
+    """How a plan orders its blocked entries: by cluster, reason, pool, detail."""
+    return (blocked.cluster, str(blocked.reason), blocked.pool or "", blocked.detail)
+
+
+def merge_plans(plans: Iterable[Plan]) -> Plan:
+    """One plan of several disjoint ones (regions planned apart), sorted as :func:`plan` sorts."""
+    steps: list[Step] = []
+    blocked: list[Blocked] = []
+    clusters: dict[str, ClusterPlan] = {}
+    for one in plans:
+        steps.extend(one.steps)
+        blocked.extend(one.blocked)
+        clusters.update(one.clusters)
+    return Plan(
+        steps=tuple(sorted(steps, key=step_key)),
+        blocked=tuple(sorted(blocked, key=blocked_key)),
+        clusters=dict(sorted(clusters.items())),
+    )

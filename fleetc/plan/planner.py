@@ -47,7 +47,7 @@ from datetime import datetime, timedelta
 from fleetc.live.facts import ClusterLive, ControlPlaneFacts, LiveState, NodeFacts
 from fleetc.plan.control_plane import KnownVersions, decide, downgrade_block, fleet_versions
 from fleetc.plan.gates import ClusterRef, gate_blocks, index_approvals
-from fleetc.plan.model import Blocked, ClusterPlan, Phase, Plan, PoolStatus, Reason, Step
+from fleetc.plan.model import Blocked, ClusterPlan, Phase, Plan, PoolStatus, Reason, Step, blocked_key, step_key
 from fleetc.plan.path import Refusal, Stage, plan_path
 from fleetc.plan.waves import PoolContext, PoolWave, plan_pool
 from fleetc.plan.windows import as_aware
@@ -55,14 +55,6 @@ from fleetc.plan.wording import plural, shorten, waiting
 from fleetc.spec.fleet import ApprovalPolicy, FleetSpec, Targets
 from fleetc.spec.models import ApprovalDoc, NodePool
 from fleetc.versions import Version
-
-
-def step_key(step: Step) -> tuple[str, int, str, str]:
-    return (step.cluster, step.action.rank, step.pool or "", step.target)
-
-
-def blocked_key(blocked: Blocked) -> tuple[str, str, str, str]:
-    return (blocked.cluster, str(blocked.reason), blocked.pool or "", blocked.detail)
 
 
 @dataclass

@@ -65,6 +65,11 @@ class Violation:
     pos: Pos | None
     node_id: str
 
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        """What makes two findings the same finding on two revisions (positions move, this does not)."""
+        return (self.rule, self.subject, self.message)
+
     def sort_key(self) -> tuple[bool, Pos, str, str, str]:
         """Sorted by location; unlocated violations last."""
         return (self.pos is None, self.pos or Pos(""), self.rule, self.subject, self.message)

@@ -8,7 +8,7 @@ violation the same way: ``file:line:col: [severity] rule-id: subject: message``
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -61,15 +61,20 @@ def md_escape(text: str) -> str:
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
-def to_markdown(report: PolicyReport) -> list[str]:
-    """Markdown lines: mandatory first, then advisory; locations as code spans."""
+def to_markdown(report: PolicyReport, is_new: Callable[[Violation], bool] | None = None) -> list[str]:
+    """Markdown lines: mandatory first, then advisory; locations as code spans.
+
+    ``is_new`` (a pull request's preview): mark each finding as introduced by
+    the change or already there before it.
+    """
     lines: list[str] = []
     for title, group in (("Mandatory", report.mandatory), ("Advisory", report.advisory)):
         if not group:
             continue
         lines += [f"**{title}** ({len(group)})", ""]
         for v in group:
-            lines.append(f"- `{v.where}` **{v.rule}** {md_escape(v.subject)}: {md_escape(v.message)}")
+            mark = "" if is_new is None else ("**new** " if is_new(v) else "(already on base) ")
+            lines.append(f"- {mark}`{v.where}` **{v.rule}** {md_escape(v.subject)}: {md_escape(v.message)}")
         lines.append("")
     if not report.violations:
         lines += ["No violations.", ""]

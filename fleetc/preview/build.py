@@ -15,7 +15,7 @@ from pathlib import Path
 
 from fleetc.compile.graph import DesiredGraph
 from fleetc.live.facts import LiveState
-from fleetc.plan.model import Plan
+from fleetc.plan.model import Plan, merge_plans
 from fleetc.policy import not_evaluated, run_rules
 from fleetc.policy.report import PolicyReport
 from fleetc.policy.review import review_change
@@ -23,6 +23,7 @@ from fleetc.preview.basis import compile_regions, target_plan
 from fleetc.preview.fleet_diff import diff_fleets
 from fleetc.preview.model import BASIS_LIVE, BASIS_TARGET, Preview
 from fleetc.preview.resource_diff import diff_graphs
+from fleetc.preview.scope import Scope, affected_regions
 from fleetc.preview.sources import Side, load_side, open_repository
 from fleetc.repo.approvals import CommittedApprovals, committed_approvals
 from fleetc.spec.fleet import ApprovalPolicy, FleetSpec
@@ -50,14 +51,17 @@ def build_preview(
     notes = _side_notes(base, "base")
     if head.spec is None:
         return Preview(base, head, basis, notes=tuple(notes))
+    scope = affected_regions(base.spec, head.spec)
+    if scope.regions is not None:
+        notes.append(f"{scope.reason}: {', '.join(sorted(scope.regions)) or 'none'}; other regions are unchanged")
     state: LiveState | None = None
     if live is not None:
         if read_live is None:
             raise ValueError("build_preview: live given without a reader")
-        state = read_live(live, _regions(base.spec, head.spec), head.spec.label_prefix)
-    head_plan, head_notes = _plan(head, state, now)
+        state = read_live(live, _regions(scope, base.spec, head.spec), head.spec.label_prefix)
+    head_plan, head_notes = _plan(head, state, now, scope)
     notes += head_notes
-    head_graphs = compile_regions(head.spec, head_plan, now=now)
+    head_graphs = compile_regions(head.spec, head_plan, _in_scope(head.spec, scope), now=now)
     live_plan = head_plan if state is not None else None
     violations = run_rules(head_graphs.values(), head.spec, live_plan, live=state)
     if base.spec is not None:
@@ -66,9 +70,13 @@ def build_preview(
     if base.spec is None and not base.absent:
         return Preview(base, head, basis, plan=live_plan, now=now, policy=policy, notes=tuple(notes))
     base_graphs: dict[str, DesiredGraph] = {}
+    base_plan: Plan | None = None
+    existing: frozenset[tuple[str, str, str]] = frozenset()
     if base.spec is not None:
-        base_plan, _ = _plan(base, state, now)
-        base_graphs = compile_regions(base.spec, base_plan, now=now)
+        base_plan, _ = _plan(base, state, now, scope)
+        base_graphs = compile_regions(base.spec, base_plan, _in_scope(base.spec, scope), now=now)
+        base_live = base_plan if state is not None else None
+        existing = frozenset(v.identity for v in run_rules(base_graphs.values(), base.spec, base_live, live=state))
     return Preview(
         base,
         head,
@@ -79,7 +87,13 @@ def build_preview(
         now=now,
         policy=policy,
         notes=tuple(notes),
+        existing_findings=existing,
+        base_plan=base_plan if state is not None else None,
     )
+
+
+def _in_scope(spec: FleetSpec, scope: Scope) -> list[str]:
+    return [region for region in spec.regions if scope.covers(region)]
 
 
 def _side_notes(base: Side, name: str) -> list[str]:
@@ -90,27 +104,30 @@ def _side_notes(base: Side, name: str) -> list[str]:
     return []
 
 
-def _regions(*specs: FleetSpec | None) -> dict[str, list[str]]:
-    """Every cluster of either side: both plans must see the same live facts."""
+def _regions(scope: Scope, *specs: FleetSpec | None) -> dict[str, list[str]]:
+    """Every cluster in scope of either side: both plans must see the same live facts."""
     merged: dict[str, list[str]] = {}
     for spec in specs:
         for region, clusters in (spec.region_clusters() if spec else {}).items():
+            if not scope.covers(region):
+                continue
             known = merged.setdefault(region, [])
             known.extend(c for c in clusters if c not in known)
     return merged
 
 
-def _plan(side: Side, state: LiveState | None, now: datetime | None) -> tuple[Plan, list[str]]:
+def _plan(side: Side, state: LiveState | None, now: datetime | None, scope: Scope) -> tuple[Plan, list[str]]:
     assert side.spec is not None
+    regions = _in_scope(side.spec, scope)
     if state is None:
-        return target_plan(side.spec), []
+        return merge_plans(target_plan(side.spec, region) for region in regions), []
     from fleetc.plan.planner import plan
 
     if now is None:
         raise ValueError("build_preview: a live plan needs now")
     committed = _approvals(side)
-    result = plan(side.spec, state, committed.approvals, now, policy=committed.policy)
-    return result, [f"approvals ({side.rev}): {n}" for n in committed.notes]
+    plans = (plan(side.spec, state, committed.approvals, now, region=r, policy=committed.policy) for r in regions)
+    return merge_plans(plans), [f"approvals ({side.rev}): {n}" for n in committed.notes]
 
 
 def _approvals(side: Side) -> CommittedApprovals:

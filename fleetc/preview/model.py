@@ -7,6 +7,7 @@ from datetime import datetime
 
 from fleetc.errors import EXIT_INVALID, EXIT_OK, EXIT_POLICY
 from fleetc.plan.model import Plan
+from fleetc.policy.model import Violation
 from fleetc.policy.report import PolicyReport
 from fleetc.preview.fleet_diff import FleetChange
 from fleetc.preview.resource_diff import ResourceDiff
@@ -27,6 +28,12 @@ class Preview:
     now: datetime | None = None
     policy: PolicyReport | None = None  # head's; None when head is invalid
     notes: tuple[str, ...] = ()
+    existing_findings: frozenset[tuple[str, str, str]] = frozenset()  # Violation.identity of the base's findings
+    base_plan: Plan | None = None  # base's plan from the same live state (with --live), for the per-cluster delta
+
+    def is_new(self, violation: Violation) -> bool:
+        """A finding this change introduces (not one the base had already)."""
+        return violation.identity not in self.existing_findings
 
     @property
     def exit_code(self) -> int:

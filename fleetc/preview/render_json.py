@@ -8,6 +8,7 @@ from typing import Any
 from fleetc.policy.report import to_json as policy_json
 from fleetc.preview import summary
 from fleetc.preview.model import Preview
+from fleetc.preview.plan_delta import plan_delta
 from fleetc.preview.sources import Side
 
 
@@ -33,10 +34,25 @@ def to_dict(preview: Preview) -> dict[str, Any]:
         "resources": preview.resources.to_json() if preview.resources is not None else None,
         "plan": preview.plan.to_json() if preview.plan is not None else None,
         "planNote": summary.plan_line(preview),
-        "policy": policy_json(preview.policy) if preview.policy is not None else None,
+        "policy": _policy(preview),
+        "planDelta": (
+            [d.to_json() for d in plan_delta(preview.base_plan, preview.plan)]
+            if preview.plan is not None and preview.base_plan is not None
+            else None
+        ),
         "notes": list(preview.notes),
         "exitCode": preview.exit_code,
     }
+
+
+def _policy(preview: Preview) -> dict[str, Any] | None:
+    if preview.policy is None:
+        return None
+    report = policy_json(preview.policy)
+    if preview.base.valid:  # which findings the change introduces, which were there before
+        for entry, violation in zip(report["violations"], preview.policy.violations, strict=True):
+            entry["new"] = preview.is_new(violation)
+    return report
 
 
 def to_json(preview: Preview) -> str:

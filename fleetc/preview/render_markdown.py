@@ -14,6 +14,7 @@ from fleetc.policy.report import md_escape
 from fleetc.policy.report import to_markdown as policy_markdown
 from fleetc.preview import summary
 from fleetc.preview.model import Preview
+from fleetc.preview.plan_delta import plan_delta
 from fleetc.preview.resource_diff import ResourceDiff
 
 COMMENT_LIMIT = 60_000
@@ -125,10 +126,38 @@ def _plan(preview: Preview, *, full: bool) -> list[str]:
     from fleetc.report.plan_markdown import to_markdown as plan_markdown
 
     body = [plan_markdown(preview.plan, preview.now)] if full else ["(left out: the comment would be too long)"]
-    return _details(f"Plan for head: {summary.plan_line(preview)}", body)
+    return [*_delta(preview), *_details(f"Plan for head: {summary.plan_line(preview)}", body)]
+
+
+def _delta(preview: Preview) -> list[str]:
+    """Per cluster, what merging changes in the next step (base's plan vs head's, same live state)."""
+    if preview.plan is None or preview.base_plan is None:
+        return []
+    deltas = plan_delta(preview.base_plan, preview.plan)
+    if not deltas:
+        return ["**Plan delta:** merging changes nothing in the next step.", ""]
+    rows = [
+        "| cluster | phase (base → head) | steps added | steps removed | blocked added / removed |",
+        "|---|---|---|---|---|",
+    ]
+    for d in deltas:
+        phase = f"{d.phase_before or 'absent'} → {d.phase_after or 'absent'}"
+        blocked = f"{', '.join(d.reasons_added) or '—'} / {', '.join(d.reasons_removed) or '—'}"
+        rows.append(
+            f"| {md_escape(d.cluster)} | {phase} | {_few(d.steps_added)} | {_few(d.steps_removed)} | {blocked} |"
+        )
+    return _details(f"Plan delta: {len(deltas)} cluster{'' if len(deltas) == 1 else 's'} change their next step", rows)
+
+
+def _few(items: tuple[str, ...], limit: int = 5) -> str:
+    if not items:
+        return "—"
+    shown = ", ".join(md_escape(i) for i in items[:limit])
+    return shown + (f" (+{len(items) - limit})" if len(items) > limit else "")
 
 
 def _policy(preview: Preview) -> list[str]:
     if preview.policy is None:
         return []
-    return _details(f"Policy report for head: {preview.policy.summary()}", policy_markdown(preview.policy))
+    lines = policy_markdown(preview.policy, preview.is_new if preview.base.valid else None)
+    return _details(f"Policy report for head: {preview.policy.summary()}", lines)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from fleetc.policy.report import to_text as policy_text
 from fleetc.preview import summary
 from fleetc.preview.model import Preview
 
@@ -36,5 +35,9 @@ def to_text(preview: Preview, width: int = 120) -> str:
 
         lines += ["", plan_text(preview.plan, preview.now, width=width).rstrip("\n")]
     if preview.policy is not None and preview.policy.violations:
-        lines += ["", "Policy violations (head):", policy_text(preview.policy)]
+        lines += ["", "Policy violations (head):"]
+        marked = preview.base.valid
+        for violation in preview.policy.violations:
+            mark = ("new: " if preview.is_new(violation) else "already on base: ") if marked else ""
+            lines.append(f"{mark}{violation}")
     return "\n".join(lines) + "\n"

@@ -195,6 +195,11 @@ def test_approval_added(repo: FleetRepo) -> None:
     # the plan and live-only rules appear in the report
     text = to_markdown(live)
     assert "Plan for head: " in text and "steps now" in text
+    # what merging changes in the next step, per cluster (operating 5)
+    delta = to_dict(live)["planDelta"]
+    [train] = [d for d in delta if d["cluster"] == "r1/train"]
+    assert "upgrade-control-plane 1.31.2" in train["stepsAdded"] and "approval-required" in train["blockedRemoved"]
+    assert "Plan delta: " in text
     assert live.policy is not None and live.policy.not_evaluated == ()
 
 
@@ -210,6 +215,7 @@ def test_json_shape(repo: FleetRepo) -> None:
         "plan",
         "planNote",
         "policy",
+        "planDelta",
         "notes",
         "exitCode",
     }
@@ -290,3 +296,19 @@ def test_dirty_working_tree_is_left_alone(repo: FleetRepo, inside: Path) -> None
     repo.write({"fleet/scratch.yaml": None})
     code, out = cli("--base", "HEAD", "--head", "WORKTREE", "--format", "json")
     assert code == 0 and changes(json.loads(out), "pool")[0]["detail"] == "44 → 99 nodes"
+
+
+def test_findings_are_marked_new_or_already_there(repo: FleetRepo) -> None:
+    """Operating 5: a preview says which policy findings the pull request brings and which it inherits."""
+    one = region(TRAIN.replace("replicas: 3, etcd", "replicas: 1, etcd"), BATCH)
+    repo.commit("one apiserver", {"fleet/regions/r1.yaml": one})
+    inherited = build_preview(
+        repo.root, "HEAD~1", repo.commit("grow", {"fleet/regions/r1.yaml": one.replace("count: 40", "count: 48")})
+    )
+    assert inherited.policy is not None and inherited.policy.violations
+    assert not any(inherited.is_new(v) for v in inherited.policy.violations if v.rule == "cp-ha-apiservers")
+    assert "(already on base)" in to_markdown(inherited)
+    brought = build_preview(repo.root, "HEAD~2", "HEAD~1")
+    assert brought.policy is not None
+    assert [v.rule for v in brought.policy.violations if brought.is_new(v)] == ["cp-ha-apiservers"]
+    assert to_dict(brought)["policy"]["violations"][0]["new"] is True
