@@ -234,21 +234,35 @@ async def fetch_region_lists_async(
             for name in clusters:
                 if name not in existing:
                     on_cluster(name, None)
+        tenants = {name: pair[0] for name, pair in zip(clusters, planes, strict=True)}  # TenantControlPlane or None
         async with asyncio.TaskGroup() as group:
-            reads = {name: group.create_task(_customer(api, name, gate, options, rng, on_cluster)) for name in existing}
+            reads = {
+                name: group.create_task(_customer(api, name, gate, options, rng, on_cluster, tenants[name]))
+                for name in existing
+            }
     return management_list, {name: task.result() for name, task in reads.items()}
+
+
+# What a cluster's control plane is made of in the management cluster, in both forms (docs/spec.md 4 and 6.1):
+# (API group/version, resource, name -- None: the cluster's own name --, kind). A 404 is "absent"; a
+# management cluster without Kamaji answers 404 for its resource, which is absent too.
+CONTROL_PLANE_OBJECTS: tuple[tuple[str, str, str | None, str], ...] = (
+    ("kamaji.clastix.io/v1alpha1", "tenantcontrolplanes", None, "TenantControlPlane"),
+    ("apps/v1", "deployments", None, "Deployment"),  # Kamaji's Deployment is named after the cluster
+    ("apps/v1", "deployments", "kube-apiserver", "Deployment"),
+    ("apps/v1", "statefulsets", "etcd", "StatefulSet"),
+)
 
 
 async def _control_plane(api: KubeHttp, cluster: str, gate: asyncio.Semaphore) -> tuple[KubeObject | None, ...]:
     namespace = control_plane_namespace(cluster)
-    wanted = (("deployments", "kube-apiserver", "Deployment"), ("statefulsets", "etcd", "StatefulSet"))
     found: list[KubeObject | None] = []
     async with gate:
-        for resource, name, kind in wanted:
-            path = f"apis/apps/v1/namespaces/{namespace}/{resource}/{name}"
+        for group, resource, name, kind in CONTROL_PLANE_OBJECTS:
+            path = f"apis/{group}/namespaces/{namespace}/{resource}/{name or cluster}"
             obj = await api.get_object(path, functools.partial(decode_object, what=f"GET {path}"))
             if obj is not None:
-                obj["kind"], obj["apiVersion"] = kind, "apps/v1"
+                obj["kind"], obj["apiVersion"] = kind, group
             found.append(obj)
     return tuple(found)
 
@@ -260,12 +274,13 @@ async def _customer(
     options: KubeOptions,
     rng: random.Random,
     on_cluster: ProgressCallback | None,
+    tenant: KubeObject | None = None,
 ) -> KubeList | ReadFailure:
     """A customer cluster's Nodes+Pods List, or why it could not be read (never raises for I/O)."""
     async with gate:
         try:
             async with asyncio.timeout(options.cluster_deadline):
-                outcome: KubeList | ReadFailure = await _read_customer(api, cluster, options, rng)
+                outcome: KubeList | ReadFailure = await _read_customer(api, cluster, options, rng, tenant)
         except TimeoutError:
             outcome = ReadFailure(_past_deadline(f"cluster {cluster}", options.cluster_deadline, "cluster_deadline"))
         except KubeconfigError as error:
@@ -279,8 +294,10 @@ async def _customer(
     return outcome
 
 
-async def _read_customer(api: KubeHttp, cluster: str, options: KubeOptions, rng: random.Random) -> KubeList:
-    target = await _customer_endpoint(api, cluster)
+async def _read_customer(
+    api: KubeHttp, cluster: str, options: KubeOptions, rng: random.Random, tenant: KubeObject | None
+) -> KubeList:
+    target = await _customer_endpoint(api, cluster, tenant)
     async with target.client(options.timeout, 2) as client:
         customer = KubeHttp(client, target.name, options.policy, rng, options.caps)
         async with asyncio.TaskGroup() as group:
@@ -303,27 +320,44 @@ def _past_deadline(what: str, seconds: float, cap: str) -> str:
     return f"{what}: the read did not finish within {seconds:g} s, so none of it is used ({cap_hint(cap)})"
 
 
-async def _customer_endpoint(api: KubeHttp, cluster: str) -> Endpoint:
-    """Credentials of a customer cluster from the Cluster API kubeconfig Secret in its control-plane namespace."""
+async def _customer_endpoint(api: KubeHttp, cluster: str, tenant: KubeObject | None = None) -> Endpoint:
+    """Credentials of a customer cluster: the admin kubeconfig Secret a TenantControlPlane's status names
+    (key ``admin.conf``), else the Cluster API Secret ``<cluster>-kubeconfig`` (key ``value``)."""
     namespace = control_plane_namespace(cluster)
-    where = f"Secret {namespace}/{cluster}-kubeconfig"
-    path = f"api/v1/namespaces/{namespace}/secrets/{cluster}-kubeconfig"
+    name, key = f"{cluster}-kubeconfig", "value"
+    admin = _admin_secret(tenant)
+    if admin is not None:
+        name, key = admin, KAMAJI_ADMIN_KEY
+    where = f"Secret {namespace}/{name}"
+    path = f"api/v1/namespaces/{namespace}/secrets/{name}"
     secret = await api.get_object(path, lambda data: decode_object(data, what=f"GET {path}", project=False))
     if secret is None:
         raise KubeconfigError(None, f"{where} not found in the management cluster, so the cluster cannot be read")
-    text = _secret_value(secret, where)
+    text = _secret_value(secret, where, key)
     return endpoint(load_cluster_kubeconfig(text, origin=where), name=f"cluster {cluster}")
 
 
-def _secret_value(secret: dict[str, Any], where: str) -> str:
+KAMAJI_ADMIN_KEY = "admin.conf"  # the admin kubeconfig's key in the Secret a TenantControlPlane names
+
+
+def _admin_secret(tenant: KubeObject | None) -> str | None:
+    """The admin kubeconfig Secret a TenantControlPlane's status names (Kamaji), if any."""
+    status = tenant.get("status") if isinstance(tenant, dict) else None
+    kubeconfig = status.get("kubeconfig") if isinstance(status, dict) else None
+    admin = kubeconfig.get("admin") if isinstance(kubeconfig, dict) else None
+    name = admin.get("secretName") if isinstance(admin, dict) else None
+    return name if isinstance(name, str) and name else None
+
+
+def _secret_value(secret: dict[str, Any], where: str, key: str = "value") -> str:
     data = secret.get("data")
-    value = data.get("value") if isinstance(data, dict) else None
+    value = data.get(key) if isinstance(data, dict) else None
     if not isinstance(value, str):
-        raise KubeconfigError(None, f"{where} has no data.value (the Cluster API kubeconfig key)")
+        raise KubeconfigError(None, f"{where} has no data.{key} (the kubeconfig's key)")
     try:
         return base64.b64decode(value, validate=True).decode("utf-8")
     except (binascii.Error, UnicodeDecodeError):
-        raise KubeconfigError(None, f"{where}: data.value is not base64 of a UTF-8 kubeconfig") from None
+        raise KubeconfigError(None, f"{where}: data.{key} is not base64 of a UTF-8 kubeconfig") from None
 
 
 def _first_expected(errors: ExceptionGroup[Exception]) -> str:

@@ -116,6 +116,7 @@ class ManagementIndex:
 
     objects: Mapping[tuple[str, str, str], Mapping[str, Any]]
     problems: tuple[str, ...] = ()
+    namespaces: frozenset[str] = frozenset()  # every namespace an object of the List is in
 
 
 def index_management(items: Iterable[object]) -> ManagementIndex:
@@ -138,7 +139,7 @@ def index_management(items: Iterable[object]) -> ManagementIndex:
                 f"item {position} is a {item.kind}, which a management cluster's List does not hold "
                 "(is this a customer cluster's file?)"
             )
-    return ManagementIndex(objects, tuple(problems))
+    return ManagementIndex(objects, tuple(problems), frozenset(ns for _, ns, _ in objects))
 
 
 def control_plane_facts(
@@ -146,20 +147,30 @@ def control_plane_facts(
 ) -> ControlPlaneFacts | None:
     """Facts of the hosted control plane of ``cluster_name``; None if it does not exist yet.
 
-    It exists when either Deployment ``kube-apiserver`` or StatefulSet
-    ``etcd`` is in ``cp-<cluster>``; a missing half is reported, not assumed.
-    If the list has malformed items the absence of both cannot be trusted, so
-    the answer is then facts with every field unknown, never None.
+    Two forms are read (docs/spec.md sections 4 and 6.1): a Kamaji
+    TenantControlPlane ``<cluster>`` in ``cp-<cluster>`` (its version and
+    readiness from its status, its Deployment's rollout, and the dedicated
+    StatefulSet ``etcd``), or the earlier Deployment ``kube-apiserver`` plus
+    StatefulSet ``etcd``. A missing half is reported, not assumed. The
+    cluster is new only when nothing at all stands in ``cp-<cluster>``; if the
+    list has malformed items, or objects stand there but no control plane,
+    the answer is facts with every field unknown, never None.
     """
     index = management_items if isinstance(management_items, ManagementIndex) else index_management(management_items)
     namespace = control_plane_namespace(cluster_name)
+    tenant = index.objects.get(("TenantControlPlane", namespace, cluster_name))
     deployment = index.objects.get(("Deployment", namespace, APISERVER))
     statefulset = index.objects.get(("StatefulSet", namespace, ETCD))
     problems = list(index.problems)
+    if tenant is not None:
+        return _kamaji(index, tenant, statefulset, namespace, cluster_name, problems)
     if deployment is None and statefulset is None:
-        if not problems:
+        if namespace in index.namespaces:
+            problems.append(f"{namespace} holds objects but no control plane (no TenantControlPlane or kube-apiserver)")
+        elif not problems:
             return None
-        problems.append(f"cannot tell whether {namespace} exists: the management List has malformed items")
+        else:
+            problems.append(f"cannot tell whether {namespace} exists: the management List has malformed items")
         return ControlPlaneFacts(None, None, None, None, None, tuple(problems))
 
     if deployment is None:
@@ -176,6 +187,58 @@ def control_plane_facts(
         apiserver_version=apiserver[0],
         apiserver_ready=apiserver[1],
         apiserver_replicas=apiserver[2],
+        etcd_version=etcd[0],
+        etcd_ready=etcd[1],
+        problems=tuple(problems),
+    )
+
+
+# TenantControlPlane status.kubernetesResources.version.status values (Kamaji): Ready serves; these are
+# on their way (a rollout or a first start); anything else is unknown.
+KAMAJI_READY = "Ready"
+KAMAJI_MOVING = frozenset({"Provisioning", "Upgrading", "Migrating", "CertificateAuthorityRotating", "NotReady"})
+
+
+def _kamaji(
+    index: ManagementIndex,
+    tenant: Mapping[str, Any],
+    statefulset: Mapping[str, Any] | None,
+    namespace: str,
+    cluster: str,
+    problems: list[str],
+) -> ControlPlaneFacts:
+    """A Kamaji-form control plane: version and state from the TenantControlPlane, rollout from its Deployment."""
+    where = f"{namespace}/TenantControlPlane {cluster}"
+    text = _field(tenant, "status", "kubernetesResources", "version", "version")
+    version = Version.reported(text)
+    if version is None:
+        problems.append(f"{where}: status.kubernetesResources.version.version is {text!r}, so its version is unknown")
+    state = _field(tenant, "status", "kubernetesResources", "version", "status")
+    name = _field(tenant, "status", "kubernetesResources", "deployment", "name")
+    deployment = index.objects.get(("Deployment", namespace, name if isinstance(name, str) and name else cluster))
+    rolled: bool | None
+    replicas: int | None = None
+    if deployment is None:
+        problems.append(f"{where}: its Deployment is not in the List, so its rollout is unknown")
+        rolled = None
+    else:
+        _, rolled, replicas = _apiserver(deployment, namespace, [])  # its containers are Kamaji's
+    if state == KAMAJI_READY:
+        ready = rolled
+    elif state in KAMAJI_MOVING:
+        ready = False
+    else:
+        problems.append(f"{where}: status.kubernetesResources.version.status is {state!r}, so readiness is unknown")
+        ready = None
+    if statefulset is None:
+        problems.append(f"{namespace}: StatefulSet etcd (the cluster's DataStore) not found")
+        etcd: tuple[Version | None, bool | None] = (None, None)
+    else:
+        etcd = _etcd(statefulset, namespace, problems)
+    return ControlPlaneFacts(
+        apiserver_version=version,
+        apiserver_ready=ready,
+        apiserver_replicas=replicas,
         etcd_version=etcd[0],
         etcd_ready=etcd[1],
         problems=tuple(problems),

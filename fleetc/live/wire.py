@@ -82,6 +82,8 @@ class _Status(TypedDict, total=False):
     availableReplicas: Any
     currentRevision: Any  # StatefulSet
     updateRevision: Any  # StatefulSet
+    kubernetesResources: Any  # TenantControlPlane: version, status, deployment
+    kubeconfig: Any  # TenantControlPlane: admin kubeconfig Secret
 
 
 class _Item(TypedDict, total=False):
