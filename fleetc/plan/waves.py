@@ -297,10 +297,9 @@ def plan_pool(pool: NodePool, nodes: Sequence[NodeFacts], ctx: PoolContext) -> P
 
     # Releases: fleetc's own cordons of Ready nodes not yet reimaging, while the pool is over budget.
     releasable = [*found.held_busy, *reversed(found.held_idle)]  # busy ones first: they would only wait
-    fixed = unavailable - freed - len(releasable)
-    excess = max(0, fixed + len(releasable) - budget)
-    released = releasable[:excess]
-    kept_idle = [n for n in found.held_idle if n not in released]
+    released = releasable[: max(0, unavailable - freed - budget)]
+    gone = {n.name for n in released}
+    kept_idle = [n for n in found.held_idle if n.name not in gone]
     for node in released:
         wave.steps.append(
             _step(ctx, Action.UNCORDON, node, pool.name, f"released: the pool is over its budget of {budget}")
