@@ -1,7 +1,8 @@
 """Closed loop: read the raw world, plan, compile, apply, let time pass, re-plan -- every invariant at every step.
 
 Hypothesis draws the site (clusters, pools, budgets, how far behind the
-control plane is, which intermediate node images the channel names, sidecars
+control plane is, which intermediate node images the channel names, the
+control plane's form (Kamaji TenantControlPlane or the earlier one), sidecars
 in the control plane's pod templates) and how much the world interferes
 (hand cordons, flapping and Unknown readiness, static pods with
 do-not-disrupt, nodes vanishing while reprovisioned, fleet freezes). Phase 1
@@ -62,7 +63,9 @@ def sites(draw: st.DrawFn) -> Site:
     sims: list[SimCluster] = []
     for index in range(draw(st.integers(1, 2))):
         pools = []
-        sim = SimCluster(f"k{index}", Version(1, start, 0), etcd_start, sidecars=draw(st.booleans()), nodes={})
+        sim = SimCluster(
+            f"k{index}", Version(1, start, 0), etcd_start, sidecars=draw(st.booleans()), kamaji=draw(st.booleans())
+        )
         for p in range(draw(st.integers(1, 2))):
             count = draw(st.integers(2, 10))
             budget: int | str = (

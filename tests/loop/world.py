@@ -93,6 +93,7 @@ class SimCluster:
     etcd: Version
     rolling_until: int = -1  # tick at which the current rollout is complete
     sidecars: bool = False
+    kamaji: bool = False  # the control plane in the Kamaji form (a TenantControlPlane), docs/spec.md 6.1
     nodes: dict[str, SimNode] = field(default_factory=dict)
     jobs: list[Job] = field(default_factory=list)
 
@@ -325,11 +326,27 @@ def control_plane_objects(cluster: SimCluster, tick: int) -> list[Obj]:
         api_containers.insert(0, {"name": "audit-shipper", "image": "r.io/shipper:v9.0.1"})
         etcd_containers.insert(0, {"name": "backup", "image": "r.io/etcd-backup:3.9.9"})
     updated = 3 if rolled else 1
+    kamaji: list[Obj] = []
+    if cluster.kamaji:  # Kamaji's Deployment is named after the cluster; the TenantControlPlane says the version
+        state = {"version": f"v{cluster.apiserver}", "status": "Ready" if rolled else "Upgrading"}
+        kamaji.append(
+            {
+                "apiVersion": "kamaji.clastix.io/v1alpha1",
+                "kind": "TenantControlPlane",
+                "metadata": {"name": cluster.name, "namespace": namespace},
+                "status": {"kubernetesResources": {"version": state, "deployment": {"name": cluster.name}}},
+            }
+        )
     return [
+        *kamaji,
         {
             "apiVersion": "apps/v1",
             "kind": "Deployment",
-            "metadata": {"name": "kube-apiserver", "namespace": namespace, "generation": 1},
+            "metadata": {
+                "name": cluster.name if cluster.kamaji else "kube-apiserver",
+                "namespace": namespace,
+                "generation": 1,
+            },
             "spec": {"replicas": 3, "template": {"spec": {"containers": api_containers}}},
             "status": {
                 "observedGeneration": 1,
