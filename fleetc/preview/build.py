@@ -27,6 +27,7 @@ from fleetc.preview.scope import Scope, affected_regions
 from fleetc.preview.sources import Side, load_side, open_repository
 from fleetc.repo.approvals import CommittedApprovals, committed_approvals
 from fleetc.spec.fleet import ApprovalPolicy, FleetSpec
+from fleetc.spec.loader import ParseCache
 
 # (source, region -> cluster names, label prefix) -> live facts; injected so tests need no cluster
 LiveReader = Callable[[str, Mapping[str, Sequence[str]], str], LiveState]
@@ -45,8 +46,9 @@ def build_preview(
     """Raises FleetcError only for unusable arguments (a bad revision, an unreadable live source)."""
     repo = open_repository(repo_dir)
     with repo:
-        head = load_side(repo, repo_dir, head_rev, fleet_dir)
-        base = load_side(repo, repo_dir, base_rev, fleet_dir)
+        shared = ParseCache()  # most files are the same blob on both sides: parsed once
+        head = load_side(repo, repo_dir, head_rev, fleet_dir, shared)
+        base = load_side(repo, repo_dir, base_rev, fleet_dir, shared)
     basis = BASIS_TARGET if live is None else BASIS_LIVE
     notes = _side_notes(base, "base")
     if head.spec is None:

@@ -22,6 +22,7 @@ from fleetc.errors import Diagnostic, FleetcError
 from fleetc.repo.fleet_at import fleet_tree
 from fleetc.repo.repository import require_commit, require_repository
 from fleetc.spec.fleet import FleetSpec
+from fleetc.spec.loader import ParseCache
 
 WORKTREE = "WORKTREE"
 
@@ -56,7 +57,7 @@ def resolve(repo: git.Repo, rev: str) -> str:
     return str(require_commit(repo, rev).hexsha)
 
 
-def load_side(repo: git.Repo, repo_dir: Path, rev: str, fleet_dir: str) -> Side:
+def load_side(repo: git.Repo, repo_dir: Path, rev: str, fleet_dir: str, cache: ParseCache | None = None) -> Side:
     """Load the fleet of one side; only a bad revision raises."""
     from fleetc.repo.fleet_at import load_fleet_at
     from fleetc.spec.loader import load_fleet
@@ -70,7 +71,7 @@ def load_side(repo: git.Repo, repo_dir: Path, rev: str, fleet_dir: str) -> Side:
     if not _has_directory(repo, sha, repo_dir, fleet_dir):
         return Side(rev, sha, None, absent=True)
     try:
-        return Side(rev, sha, load_fleet_at(repo_dir, sha, fleet_dir))
+        return Side(rev, sha, load_fleet_at(repo_dir, sha, fleet_dir, cache))
     except FleetcError as error:
         return Side(rev, sha, None, tuple(error.diagnostics))
 

@@ -19,7 +19,7 @@ import git
 from fleetc.errors import fail
 from fleetc.repo.repository import require_commit, require_repository, working_tree
 from fleetc.spec.fleet import FleetSpec
-from fleetc.spec.loader import load_sources
+from fleetc.spec.loader import ParseCache, load_sources
 
 SYMLINK_MODE = 0o120000
 
@@ -46,7 +46,7 @@ def fleet_tree(repo: git.Repo, commit: git.Commit, repo_dir: Path, fleet_subdir:
     return tree if tree.type == "tree" else None
 
 
-def load_fleet_at(repo_dir: Path, rev: str, fleet_subdir: str) -> FleetSpec:
+def load_fleet_at(repo_dir: Path, rev: str, fleet_subdir: str, cache: ParseCache | None = None) -> FleetSpec:
     """The fleet in ``fleet_subdir`` (relative to ``repo_dir``) as of ``rev``.
 
     Raises FleetcError for a missing repository, revision or directory, and
@@ -60,7 +60,7 @@ def load_fleet_at(repo_dir: Path, rev: str, fleet_subdir: str) -> FleetSpec:
             raise fail(repo_dir / fleet_subdir, f"{fleet_subdir} does not exist in {rev} (or is not a directory)")
         root = repo_dir / fleet_subdir
         files = [(str(root / rel), data, root / rel) for rel, data in yaml_blobs(tree, PurePosixPath())]
-    return load_sources(root, files)
+    return load_sources(root, files, cache=cache)
 
 
 def yaml_blobs(tree: git.Tree, here: PurePosixPath) -> Iterator[tuple[PurePosixPath, bytes]]:

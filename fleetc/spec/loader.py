@@ -16,10 +16,11 @@ may be a link: the user typed it.
 from __future__ import annotations
 
 import difflib
+import hashlib
 import os
 import stat
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ from fleetc.spec.models import (
 )
 from fleetc.spec.salvage import salvage_cluster
 from fleetc.spec.source import Document as Source
-from fleetc.spec.source import not_a_regular_file, read_file
+from fleetc.spec.source import FileRead, not_a_regular_file, read_file
 from fleetc.spec.validate import NO_FLEET, UNREAD, check_references
 
 # Spellings a YAML file is found under but that the spec does not load:
@@ -143,12 +144,27 @@ def load_fleet(root: Path) -> FleetSpec:
     return spec
 
 
+@dataclass
+class ParseCache:
+    """Files parsed and documents validated once, for loads of several revisions of one fleet.
+
+    ``fleetc preview`` loads the base and the head of a pull request; nearly
+    every file is the same blob on both sides, and its documents are frozen
+    models, so the second load parses and validates only what changed. Keyed
+    by file name and content: a file is the same only when both are.
+    """
+
+    files: dict[tuple[str, bytes], tuple[FileRead, list[Diagnostic]]] = field(default_factory=dict)
+    models: dict[int, tuple[Document | None, list[Diagnostic], set[str]]] = field(default_factory=dict)
+
+
 def load_sources(
     root: Path,
     files: Iterable[tuple[str, bytes | None, Path]],
     *,
     follow_symlinks: bool = False,
     incomplete: bool = False,
+    cache: ParseCache | None = None,
 ) -> FleetSpec:
     """Load (display name, bytes or None to read from disk, path) triples.
 
@@ -159,11 +175,15 @@ def load_sources(
     reported), so names they may define are not reported as dangling.
     """
     with gc_paused():
-        return _load_sources(root, files, follow_symlinks, incomplete)
+        return _load_sources(root, files, follow_symlinks, incomplete, cache)
 
 
 def _load_sources(
-    root: Path, files: Iterable[tuple[str, bytes | None, Path]], follow_symlinks: bool, incomplete: bool
+    root: Path,
+    files: Iterable[tuple[str, bytes | None, Path]],
+    follow_symlinks: bool,
+    incomplete: bool,
+    cache: ParseCache | None,
 ) -> FleetSpec:
     errors: list[Diagnostic] = []
     documents: list[Source] = []
@@ -171,13 +191,13 @@ def _load_sources(
     broken: set[str] = {UNREAD} if incomplete else set()
     for display, data, path in files:
         seen_any = True
-        read = read_file(path, display, errors, data, follow_symlinks=follow_symlinks)
+        read = _read_cached(cache, path, display, data, errors, follow_symlinks)
         documents.extend(read.documents)
         if not read.complete:
             broken.add(UNREAD)
     if not seen_any:
         raise fail(None, f"no *.yaml files under {root}; a fleet needs at least a kind: Fleet document")
-    models = [m for m in (_validate(doc, errors, broken) for doc in documents) if m is not None]
+    models = [m for m in (_validate_cached(cache, doc, errors, broken) for doc in documents) if m is not None]
     fleet_written = any(isinstance(d.data, dict) and d.data.get("kind") == "Fleet" for d in documents)
     spec = _assemble(root, models, errors, fleet_written)
     if spec.fleet is _NO_FLEET:
@@ -186,6 +206,44 @@ def _load_sources(
     if errors:
         raise FleetcError(errors)
     return spec
+
+
+def _read_cached(
+    cache: ParseCache | None,
+    path: Path,
+    display: str,
+    data: bytes | None,
+    errors: list[Diagnostic],
+    follow_symlinks: bool,
+) -> FileRead:
+    """:func:`read_file`, once per (name, content) when a cache is given (only for bytes already read)."""
+    if cache is None or data is None:
+        return read_file(path, display, errors, data, follow_symlinks=follow_symlinks)
+    key = (display, hashlib.sha256(data).digest())
+    found = cache.files.get(key)
+    if found is None:
+        local: list[Diagnostic] = []
+        found = (read_file(path, display, local, data, follow_symlinks=follow_symlinks), local)
+        cache.files[key] = found
+    errors.extend(found[1])
+    return found[0]
+
+
+def _validate_cached(
+    cache: ParseCache | None, doc: Source, errors: list[Diagnostic], broken: set[str]
+) -> Document | None:
+    """:func:`_validate`, once per parsed document when a cache is given (its errors replayed)."""
+    if cache is None:
+        return _validate(doc, errors, broken)
+    found = cache.models.get(id(doc))  # the cache holds the document, so its id is not reused
+    if found is None:
+        local: list[Diagnostic] = []
+        marks: set[str] = set()
+        found = (_validate(doc, local, marks), local, marks)
+        cache.models[id(doc)] = found
+    errors.extend(found[1])
+    broken.update(found[2])
+    return found[0]
 
 
 def _validate(doc: Source, errors: list[Diagnostic], broken: set[str]) -> Document | None:
