@@ -46,6 +46,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from fleetc.conventions import control_plane_namespace
 from fleetc.errors import FleetcError, Pos
 from fleetc.live.assemble import ReadFailure, assemble_region
 from fleetc.live.facts import RegionLive
@@ -59,7 +60,6 @@ from fleetc.live.kubeconfig import (
 )
 from fleetc.live.kubeexec import DEFAULT_TIMEOUT as EXEC_TIMEOUT
 from fleetc.live.kubehttp import ApiError, KubeHttp, MiB, ReadCaps, RetryPolicy, cap_hint
-from fleetc.live.parse import control_plane_namespace
 from fleetc.live.wire import KubeList, KubeObject, decode_object, new_list
 
 T = TypeVar("T")

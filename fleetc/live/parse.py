@@ -24,8 +24,8 @@ from fleetc.conventions import (
     MIRROR_POD_ANNOTATION,
     ZONE_LABEL,
     Keys,
+    control_plane_namespace,
 )
-from fleetc.conventions import control_plane_namespace as control_plane_namespace  # re-exported for readers
 from fleetc.live.facts import ControlPlaneFacts, NodeFacts
 from fleetc.versions import Version, image_version
 

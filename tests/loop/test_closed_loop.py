@@ -88,14 +88,13 @@ def sites(draw: st.DrawFn) -> Site:
     world = World(spec, sims, images, seed=draw(st.integers(0, 2**32 - 1)))
     world.interference = draw(st.sampled_from([0.0, 0.1, 0.3]))
     # the climb can finish when, from the kubelets' minor, each leg of at most 3 minors has an image
-    reach, kubelet, climbs = start, start, True
+    kubelet, climbs = start, True
     while kubelet + 3 < TARGET.minor:
         options = [m for m in offered if kubelet < m <= kubelet + 3]
         if not options:
             climbs = False
             break
         kubelet = max(options)
-    del reach
     return Site(spec, frozen, world, climbs)
 
 
