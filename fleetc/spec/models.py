@@ -13,6 +13,7 @@ an editor shows it on hover: write them for the person editing the YAML.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
@@ -302,6 +303,45 @@ class ApiServer(Model):
     """Extra kube-apiserver flags without the leading '--'; values are strings (quote numbers)."""
 
 
+class Endpoint(Model):
+    """Where the customer cluster's nodes and users reach its apiserver.
+
+    Kamaji publishes the TenantControlPlane on ``address:port`` (a LoadBalancer
+    address of the management cluster), the apiserver certificate names it
+    (and ``dnsName``), and the CNI talks to it instead of the in-cluster
+    ``kubernetes`` Service, which does not exist before the CNI runs.
+    """
+
+    address: str
+    """The apiserver's IP address (IPv4 or IPv6), e.g. 10.20.0.15."""
+    dns_name: str | None = None
+    """A DNS name for the apiserver, added to its certificate, e.g. api.alpha-train.us-east-04.example."""
+    port: int = Field(default=6443, ge=1, le=65535)
+    """The apiserver's port."""
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, value: str) -> str:
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            raise ValueError(
+                f"endpoint address {value!r} is not an IP address; write the LoadBalancer address the "
+                "control plane is published on, e.g. 10.20.0.15 (a DNS name goes in dnsName)"
+            ) from None
+        return value
+
+    @field_validator("dns_name")
+    @classmethod
+    def _dns_name(cls, value: str | None) -> str | None:
+        if value is not None and (len(value) > 253 or not all(DNS1123_LABEL.fullmatch(p) for p in value.split("."))):
+            raise ValueError(
+                f"endpoint dnsName {value!r} is not a DNS name; use dot-separated DNS-1123 labels, "
+                "e.g. api.alpha-train.us-east-04.example"
+            )
+        return value
+
+
 class ControlPlane(Model):
     """The hosted control plane, run as pods in the region's management cluster."""
 
@@ -311,6 +351,8 @@ class ControlPlane(Model):
     """The cluster's etcd."""
     api_server: ApiServer = ApiServer()
     """kube-apiserver settings."""
+    endpoint: Endpoint | None = None
+    """Where the apiserver is published (docs/spec.md 6.1); without one Kamaji's LoadBalancer picks the address."""
 
 
 class VersionPins(Model):

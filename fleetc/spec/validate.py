@@ -9,13 +9,14 @@ is not looked up: its error is already reported.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from fleetc.conventions import cluster_id
 from fleetc.errors import Diagnostic, Pos
 from fleetc.spec.anchors import where
-from fleetc.spec.models import Cluster, NodePool, RegionDoc
+from fleetc.spec.models import Cluster, Endpoint, NodePool, RegionDoc
 from fleetc.spec.salvage import is_unknown
 from fleetc.versions import Version
 
@@ -89,6 +90,25 @@ def _check_region(spec: FleetSpec, region: RegionDoc, errors: list[Diagnostic], 
         else:
             clusters[cluster.name] = cluster
         _check_cluster(spec, region, cluster, errors, skip)
+    _check_endpoints(region, errors)
+
+
+def _check_endpoints(region: RegionDoc, errors: list[Diagnostic]) -> None:
+    """Two control planes of one site cannot share a published address and port."""
+    taken: dict[tuple[str, int], tuple[Cluster, Endpoint]] = {}
+    for cluster in region.spec.clusters:
+        endpoint = cluster.control_plane.endpoint
+        if endpoint is None:
+            continue
+        key = (str(ipaddress.ip_address(endpoint.address)), endpoint.port)
+        first, first_endpoint = taken.setdefault(key, (cluster, endpoint))
+        if first is not cluster:
+            _error(
+                errors,
+                where(endpoint, "address"),
+                f"endpoint {endpoint.address}:{endpoint.port} is already the endpoint of cluster {first.name} "
+                f"(at {where(first_endpoint, 'address')}); give each control plane its own address",
+            )
 
 
 def _check_cluster(
