@@ -24,9 +24,10 @@ from typing import Any
 
 from fleetc import conventions
 from fleetc.compile import ids
+from fleetc.compile.cluster_config import cluster_config
 from fleetc.compile.context import ClusterContext
 from fleetc.compile.graph import Kind, Node
-from fleetc.compile.objects import canonical_json, k8s_object, keep_live, manifest_node
+from fleetc.compile.objects import k8s_object, keep_live, manifest_node
 from fleetc.compile.props import ControlPlaneProps
 from fleetc.errors import Pos
 from fleetc.spec.anchors import where
@@ -119,7 +120,7 @@ def compile_control_plane(ctx: ClusterContext) -> list[Node]:
     builder = _Builder(ctx, group_id, mgmt)
     namespace = builder.add(_namespace(ctx), where(ctx.cluster, "name"), deps=())
     ns_deps = (namespace.id,)
-    builder.add(_cluster_config(ctx), where(ctx.cluster, "upgrade"), deps=ns_deps)
+    builder.add(cluster_config(ctx), where(ctx.cluster, "upgrade"), deps=ns_deps)
 
     etcd_src = where(ctx.cluster, "controlPlane", "etcd")
     etcd_service = builder.add(_etcd_service(ctx), etcd_src, deps=ns_deps)
@@ -174,29 +175,6 @@ def _namespace(ctx: ClusterContext) -> dict[str, Any]:
         "Namespace",
         ctx.namespace,
         labels={"fleetc.dev/cluster": ctx.cluster.name, "fleetc.dev/region": ctx.region_name},
-    )
-
-
-def _cluster_config(ctx: ClusterContext) -> dict[str, Any]:
-    """The cluster's upgrade policy, readable by policy rules in the IR and in a Pulumi stack alike."""
-    cluster, targets = ctx.cluster, ctx.targets
-    window = cluster.upgrade.window
-    return k8s_object(
-        "v1",
-        "ConfigMap",
-        conventions.CLUSTER_CONFIGMAP,
-        namespace=ctx.namespace,
-        data={
-            "tenant": cluster.tenant,
-            "channel": cluster.channel,
-            "approval": cluster.upgrade.approval,
-            "window": canonical_json(window.model_dump(by_alias=True)) if window else "",
-            "paused": _bool(cluster.upgrade.paused),
-            "gpu": _bool(ctx.spec.has_gpu(cluster)),
-            "kubernetesTarget": str(targets.kubernetes),
-            "etcdTarget": str(targets.etcd),
-            "nodeImageTarget": targets.node_image,
-        },
     )
 
 
@@ -532,6 +510,3 @@ def _size(ctx: ClusterContext, component: str) -> Sizing:
     nodes = sum(pool.count for pool in ctx.cluster.node_pools)
     return SIZES[size_class(nodes)][component]
 
-
-def _bool(value: bool) -> str:
-    return "true" if value else "false"
