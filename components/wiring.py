@@ -6,13 +6,18 @@ the compiler and is read here from the node. The mapping per kind:
 
 - PROVIDER ``management``: a ``kubernetes.Provider`` with the stack's
   kubeconfig passed explicitly (never ``$KUBECONFIG`` by accident).
-- PROVIDER of a customer cluster: its kubeconfig is read from the Cluster API
-  Secret named in the node (``<cluster>-kubeconfig``, key ``value``, in
-  ``cp-<cluster>``) through the management provider, so adding a cluster
-  needs no per-cluster stack config and the credential never leaves the
-  management cluster except as a Pulumi secret.
+- PROVIDER of a customer cluster: its kubeconfig is read, through the
+  management provider, from the admin kubeconfig Secret that its
+  TenantControlPlane's status names (key ``admin.conf``, in ``cp-<cluster>``).
+  The Secret's id is an Output of the TenantControlPlane, so a preview of a
+  brand-new cluster (status unknown) reads nothing and fails nothing, and an
+  ``up`` reads it only after Pulumi has waited for the control plane to be
+  Ready. Adding a cluster needs no per-cluster stack config, and the
+  credential never leaves the management cluster except as a Pulumi secret.
 - MANIFEST: the typed resource of its apiVersion/kind, built from the dict;
-  keep-live paths become ``ignore_changes``.
+  custom resources (Kamaji, cert-manager, prometheus-operator) as
+  :class:`KubeCustomResource`, whose ``status`` is an Output; keep-live paths
+  become ``ignore_changes``.
 - HELM_RELEASE: ``helm.v3.Release`` with the release name fixed (no random
   suffix) and the chart version pinned.
 - NODE_PATCH: ``core.v1.NodePatch``, retained on delete: deleting a Pulumi
@@ -25,8 +30,10 @@ Pulumi resource names are the node ids: stable, and unique per stack.
 from __future__ import annotations
 
 import base64
+import importlib.metadata
 import re
 from collections.abc import Callable, Mapping
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -45,7 +52,35 @@ MANIFEST_CLASSES: dict[tuple[str, str], ManifestClass] = {
     ("apps/v1", "Deployment"): k8s.apps.v1.Deployment,
     ("apps/v1", "StatefulSet"): k8s.apps.v1.StatefulSet,
     ("policy/v1", "PodDisruptionBudget"): k8s.policy.v1.PodDisruptionBudget,
+    ("v1", "PersistentVolumeClaim"): k8s.core.v1.PersistentVolumeClaim,
+    ("v1", "ServiceAccount"): k8s.core.v1.ServiceAccount,
+    ("apps/v1", "DaemonSet"): k8s.apps.v1.DaemonSet,
+    ("batch/v1", "Job"): k8s.batch.v1.Job,
+    ("batch/v1", "CronJob"): k8s.batch.v1.CronJob,
+    ("rbac.authorization.k8s.io/v1", "Role"): k8s.rbac.v1.Role,
+    ("rbac.authorization.k8s.io/v1", "RoleBinding"): k8s.rbac.v1.RoleBinding,
 }
+# Core groups have typed classes above; an object of any other group is an instance of a CRD.
+CORE_GROUPS = frozenset({"v1", "apps/v1", "batch/v1", "policy/v1", "rbac.authorization.k8s.io/v1"})
+KUBERNETES_PLUGIN_VERSION = importlib.metadata.version("pulumi_kubernetes")
+
+
+class KubeCustomResource(pulumi.CustomResource):
+    """An instance of a CRD, like ``kubernetes.apiextensions.CustomResource``, with its ``status`` as an Output.
+
+    pulumi-kubernetes' class declares only apiVersion, kind, metadata and
+    spec, so a program cannot read what the controller reports; the
+    customer cluster's provider needs the TenantControlPlane's
+    ``status.kubeconfig.admin.secretName``. The type token is the same
+    (``kubernetes:<apiVersion>:<kind>``), so the provider treats both alike.
+    """
+
+    status: pulumi.Output[Any]
+
+    def __init__(self, name: str, obj: Mapping[str, Any], opts: pulumi.ResourceOptions) -> None:
+        props = {**obj, "status": None}
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(version=KUBERNETES_PLUGIN_VERSION))
+        super().__init__(f"kubernetes:{obj['apiVersion']}:{obj['kind']}", name, props, opts)
 
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
@@ -124,9 +159,15 @@ class Wiring:
         if management is None:
             raise ValueError(f"{node.id}: the management provider must be built before customer providers")
         namespace, name, key = ref.namespace, ref.name, ref.key
+        secret_id: pulumi.Input[str] = f"{namespace}/{name}"
+        if ref.status_of is not None:
+            control_plane = self.resources[ref.status_of]
+            if not isinstance(control_plane, KubeCustomResource):
+                raise ValueError(f"{node.id}: {ref.status_of} is not a custom resource with a status")
+            secret_id = control_plane.status.apply(lambda status: f"{namespace}/{admin_secret_name(status, name)}")
         secret = k8s.core.v1.Secret.get(
             f"{node.id}/kubeconfig",
-            id=f"{namespace}/{name}",
+            id=secret_id,
             opts=pulumi.ResourceOptions(parent=parent, provider=management),
         )
 
@@ -146,8 +187,21 @@ class Wiring:
         return pulumi.Output.secret(secret.data.apply(decode))
 
 
+def admin_secret_name(status: Any, default: str) -> str:
+    """The Secret ``status.kubeconfig.admin.secretName`` names; ``default`` (Kamaji's own naming) while it names none.
+
+    A status that is not there yet (mocks echo inputs; a controller that has
+    not reconciled) is "not ready yet", never an error.
+    """
+    admin = ((status or {}).get("kubeconfig") or {}).get("admin") or {} if isinstance(status, Mapping) else {}
+    name = admin.get("secretName") if isinstance(admin, Mapping) else None
+    return name if isinstance(name, str) and name else default
+
+
 def manifest_resource(node: Node, opts: pulumi.ResourceOptions) -> pulumi.CustomResource:
     obj = kube_object(node)
+    if obj["apiVersion"] not in CORE_GROUPS:
+        return KubeCustomResource(node.id, obj, opts)
     api_version, kind = obj.pop("apiVersion"), obj.pop("kind")
     cls = MANIFEST_CLASSES.get((api_version, kind))
     if cls is None:

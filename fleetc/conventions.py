@@ -43,6 +43,26 @@ CLUSTER_CONFIGMAP = "fleetc-cluster"  # per cluster in cp-<cluster>: applied rev
 APISERVER = "kube-apiserver"
 ETCD = "etcd"
 
+# Kamaji (docs/spec.md 6.1): the TenantControlPlane of cluster <c> is named <c> in cp-<c>.
+KAMAJI_API_VERSION = "kamaji.clastix.io/v1alpha1"
+TENANT_CONTROL_PLANE = "TenantControlPlane"
+KAMAJI_NAME_LABEL = "kamaji.clastix.io/name"  # on the TenantControlPlane's Deployment pods: <tcp name>
+KAMAJI_ADMIN_KEY = "admin.conf"  # admin kubeconfig, server = the published endpoint (Pulumi, the live reader)
+KAMAJI_ADMIN_SVC_KEY = "admin.svc"  # admin kubeconfig, server = <tcp>.<ns>.svc (Flux in the management cluster)
+# A TenantControlPlane is ready when this status field says so (Pulumi waits on it: pulumi.com/waitFor).
+KAMAJI_READY_PATH = "status.kubernetesResources.version.status"
+KAMAJI_READY = "Ready"
+
+
+def kamaji_admin_secret(cluster: str) -> str:
+    """The admin kubeconfig Secret Kamaji writes for TenantControlPlane <cluster> (its status names it too)."""
+    return f"{cluster}-admin-kubeconfig"
+
+
+def datastore_name(cluster: str) -> str:
+    """The (cluster-scoped) Kamaji DataStore of a cluster's dedicated etcd: unique in the management cluster."""
+    return f"{control_plane_namespace(cluster)}-etcd"
+
 
 def cluster_id(region: str, name: str) -> str:
     """``<region>/<name>``: how a cluster is named across regions (docs/spec.md section 2)."""

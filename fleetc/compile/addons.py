@@ -6,10 +6,9 @@ planner and the policy rules never disagree on it. Each release depends on
 the whole control-plane group: a chart is only installed or upgraded against
 an apiserver that is fully rolled out.
 
-A cluster that is created in this step gets no add-ons yet: its API, and
-the kubeconfig Secret the provider needs, only exist once the control plane
-is up, so they follow on the next run (the same "run again, it applies the
-next step" loop as every rollout).
+A cluster created in this step gets its add-ons in the same run: Pulumi
+waits until its TenantControlPlane is Ready, and the provider's kubeconfig
+is an Output of that TenantControlPlane's status (docs/spec.md 6.1).
 """
 
 from __future__ import annotations
@@ -24,8 +23,6 @@ from fleetc.spec.anchors import where
 
 
 def compile_addons(ctx: ClusterContext) -> list[Node]:
-    if ctx.is_new:
-        return []
     addons = ctx.spec.addons(ctx.cluster)
     group_id = ids.addons(ctx.id)
     group = Node(

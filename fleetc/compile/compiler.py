@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from fleetc import conventions
 from fleetc.compile import ids
 from fleetc.compile.addons import compile_addons
 from fleetc.compile.context import ClusterContext
-from fleetc.compile.control_plane import compile_control_plane
+from fleetc.compile.control_plane import compile_control_plane, tenant_control_plane_id
 from fleetc.compile.graph import DesiredGraph, Kind, Node
 from fleetc.compile.node_pools import compile_pools
 from fleetc.compile.props import KubeconfigRef, ProviderProps, RegionProps
@@ -75,23 +76,28 @@ def compile_region(spec: FleetSpec, plan: Plan, region: str, now: datetime | Non
 
 def _cluster_nodes(ctx: ClusterContext) -> list[Node]:
     control_plane = compile_control_plane(ctx)
-    nodes = [*control_plane]
-    if not ctx.is_new:
-        # The customer cluster's API: only reachable once its control plane (and kubeconfig Secret) exists.
-        nodes.append(
-            Node(
-                id=ids.provider(ctx.id),
-                kind=Kind.PROVIDER,
-                props=ProviderProps(
-                    ctx.id,
-                    ctx.region_name,
-                    KubeconfigRef(ctx.namespace, ids.kubeconfig_secret(ctx.cluster.name), "value"),
-                ),
-                parent=ids.control_plane(ctx.id),
-                cluster=ctx.id,
-                source=where(ctx.cluster, "name"),
-            )
-        )
+    tcp = tenant_control_plane_id(ctx)
+    # The customer cluster's API, through the admin kubeconfig Secret the TenantControlPlane's status names
+    # (docs/spec.md 6.1): an Output of the TenantControlPlane, so a preview of a new cluster reads nothing.
+    provider = Node(
+        id=ids.provider(ctx.id),
+        kind=Kind.PROVIDER,
+        props=ProviderProps(
+            ctx.id,
+            ctx.region_name,
+            KubeconfigRef(
+                ctx.namespace,
+                conventions.kamaji_admin_secret(ctx.cluster.name),
+                conventions.KAMAJI_ADMIN_KEY,
+                status_of=tcp,
+            ),
+        ),
+        parent=ids.control_plane(ctx.id),
+        deps=(tcp,),
+        cluster=ctx.id,
+        source=where(ctx.cluster, "name"),
+    )
+    nodes = [*control_plane, provider]
     nodes.extend(compile_addons(ctx))
     nodes.extend(compile_pools(ctx))
     return nodes

@@ -1,107 +1,39 @@
-"""The hosted control plane of one cluster, as manifests for the management cluster.
+"""The hosted control plane of one cluster, as objects for the management cluster (docs/spec.md 6.1).
 
-Everything lives in namespace ``cp-<cluster>`` (docs/spec.md section 4): etcd as a
-StatefulSet behind a headless Service, kube-apiserver behind a Service, and
-kube-controller-manager and kube-scheduler, each with a PodDisruptionBudget
-so that a drain of a management node never takes a quorum or every replica.
+Everything lives in namespace ``cp-<cluster>``; in dependency order:
+cert-manager's Issuer chain and the etcd certificates (``pki``), the
+dedicated etcd and its CronJobs (``etcd``), the Kamaji DataStore naming it,
+the audit policy and the encryption key's Job, then the TenantControlPlane
+(``tenant_control_plane``) and a PodDisruptionBudget over its pods. Pulumi
+applies them in that order and waits on each (Certificates Ready, the
+StatefulSet rolled out, the TenantControlPlane Ready), so a new cluster
+comes up in one run and nothing mounts a Secret that does not exist yet.
 
 Versions come from the plan, never from the target: ``control_plane_version``
-is what the planner allows *now* (one minor per step, only from a ready
-control plane). The controller-manager and scheduler depend on the apiserver
-Deployment, so Pulumi rolls them only after every apiserver replica runs the
-new version (Kubernetes version skew policy: they may not be newer than any
-apiserver). The apiserver depends on etcd, which moves first, as kubeadm does.
-
-Certificates and kubeconfigs are mounted from Secrets ``<component>-pki``
-issued by the management cluster's PKI, like the Cluster API Secret
-``<cluster>-kubeconfig``; fleetc references them and never generates keys.
+and ``etcd_version`` are what the planner allows *now* (one minor per step,
+etcd with the control plane, only from a ready control plane). Unknown, the
+objects that carry a version keep their spec exactly as it is live.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-from fleetc import conventions
-from fleetc.compile import ids
+from fleetc.compile import encryption, etcd, ids, pki
+from fleetc.compile import tenant_control_plane as tcp
 from fleetc.compile.cluster_config import cluster_config
 from fleetc.compile.context import ClusterContext
 from fleetc.compile.graph import Kind, Node
-from fleetc.compile.objects import k8s_object, keep_live, manifest_node
+from fleetc.compile.objects import k8s_object, manifest_node
 from fleetc.compile.props import ControlPlaneProps
-from fleetc.errors import Pos
 from fleetc.spec.anchors import where
-from fleetc.versions import Version
-
-ZONE_KEY = conventions.ZONE_LABEL
-HOSTNAME_KEY = "kubernetes.io/hostname"
-SERVICE_CIDR = "10.96.0.0/12"  # matches the bundle's CoreDNS clusterIP 10.96.0.10
-PRIORITY_CLASS = "system-cluster-critical"
-SCHEDULER_AND_CM_REPLICAS = 2
-APISERVER_PORT = 6443
-ETCD_CLIENT_PORT, ETCD_PEER_PORT, ETCD_METRICS_PORT = 2379, 2380, 2381
-UNKNOWN_REASON = "the live control plane could not be read (see `fleetc plan`): its spec is left exactly as it is live"
-
-
-def etcd_image(version: Version) -> str:
-    return f"registry.k8s.io/etcd:{version}-0"
-
-
-def component_image(component: str, version: Version) -> str:
-    return f"registry.k8s.io/{component}:v{version}"
-
-
-@dataclass(frozen=True)
-class Sizing:
-    """Resource requests of one control-plane container."""
-
-    cpu: str
-    memory: str
-
-    def requests(self) -> dict[str, Any]:
-        return {"requests": {"cpu": self.cpu, "memory": self.memory}}
-
-
-# Requests by cluster size (nodes the spec asks for). A 500-node GPU cluster's
-# apiserver holds far more watches and objects than a 10-node one; sizing by
-# the spec keeps the requests deterministic and reviewable in a PR.
-SIZES: dict[str, dict[str, Sizing]] = {
-    "small": {  # up to 100 nodes
-        "etcd": Sizing("500m", "2Gi"),
-        "kube-apiserver": Sizing("1", "2Gi"),
-        "kube-controller-manager": Sizing("200m", "512Mi"),
-        "kube-scheduler": Sizing("100m", "256Mi"),
-    },
-    "medium": {  # up to 500 nodes
-        "etcd": Sizing("1", "4Gi"),
-        "kube-apiserver": Sizing("2", "8Gi"),
-        "kube-controller-manager": Sizing("500m", "1Gi"),
-        "kube-scheduler": Sizing("250m", "512Mi"),
-    },
-    "large": {
-        "etcd": Sizing("2", "8Gi"),
-        "kube-apiserver": Sizing("4", "16Gi"),
-        "kube-controller-manager": Sizing("1", "2Gi"),
-        "kube-scheduler": Sizing("500m", "1Gi"),
-    },
-}
-
-
-def size_class(node_count: int) -> str:
-    if node_count <= 100:
-        return "small"
-    if node_count <= 500:
-        return "medium"
-    return "large"
 
 
 def compile_control_plane(ctx: ClusterContext) -> list[Node]:
-    """The control-plane group and its manifests, in dependency order."""
+    """The control-plane group and its objects, dependencies first."""
     cp = ctx.cluster.control_plane
     group_id = ids.control_plane(ctx.id)
-    mgmt = ids.management_provider(ctx.region_name)
-    version = ctx.plan.control_plane_version
-    etcd_version = ctx.plan.etcd_version
+    version, etcd_version = ctx.plan.control_plane_version, ctx.plan.etcd_version
     group = Node(
         id=group_id,
         kind=Kind.CONTROL_PLANE,
@@ -117,56 +49,57 @@ def compile_control_plane(ctx: ClusterContext) -> list[Node]:
         cluster=ctx.id,
         source=where(ctx.cluster, "controlPlane"),
     )
-    builder = _Builder(ctx, group_id, mgmt)
-    namespace = builder.add(_namespace(ctx), where(ctx.cluster, "name"), deps=())
-    ns_deps = (namespace.id,)
-    builder.add(cluster_config(ctx), where(ctx.cluster, "upgrade"), deps=ns_deps)
+    out: list[Node] = [group]
+    mgmt = ids.management_provider(ctx.region_name)
 
-    etcd_src = where(ctx.cluster, "controlPlane", "etcd")
-    etcd_service = builder.add(_etcd_service(ctx), etcd_src, deps=ns_deps)
-    etcd = builder.add(_etcd_statefulset(ctx, etcd_version), etcd_src, deps=(*ns_deps, etcd_service.id))
-    builder.add(_pdb(ctx, "etcd"), etcd_src, deps=ns_deps)
-
-    api_src = where(ctx.cluster, "controlPlane", "apiServer")
-    api_service = builder.add(_apiserver_service(ctx), api_src, deps=ns_deps)
-    apiserver = builder.add(_apiserver(ctx, version), api_src, deps=(*ns_deps, etcd.id, api_service.id))
-    builder.add(_pdb(ctx, "kube-apiserver"), api_src, deps=ns_deps)
-
-    cp_src = where(ctx.cluster, "controlPlane")
-    for component in ("kube-controller-manager", "kube-scheduler"):
-        # After every apiserver replica: never newer than an apiserver (version skew policy).
-        builder.add(_controller(ctx, component, version), cp_src, deps=(*ns_deps, apiserver.id))
-        builder.add(_pdb(ctx, component), cp_src, deps=ns_deps)
-    return [group, *builder.nodes]
-
-
-class _Builder:
-    def __init__(self, ctx: ClusterContext, group_id: str, provider: str) -> None:
-        self.ctx, self.group_id, self.provider = ctx, group_id, provider
-        self.nodes: list[Node] = []
-
-    def add(self, obj: dict[str, Any], source: Pos, deps: tuple[str, ...]) -> Node:
-        node = manifest_node(self.group_id, obj, provider=self.provider, cluster=self.ctx.id, deps=deps, source=source)
-        self.nodes.append(node)
+    def add(obj: dict[str, Any], source_path: tuple[str, ...], *deps: Node) -> Node:
+        node = manifest_node(
+            group_id,
+            obj,
+            provider=mgmt,
+            cluster=ctx.id,
+            deps=tuple(d.id for d in deps),
+            source=where(ctx.cluster, *source_path),
+        )
+        out.append(node)
         return node
 
+    ns = add(_namespace(ctx), ("name",))
+    add(cluster_config(ctx), ("upgrade",), ns)
 
-# ----------------------------------------------------------------- objects
+    etcd_src = ("controlPlane", "etcd")
+    self_signed_obj, ca_obj, ca_issuer_obj = pki.issuers(ctx.namespace)
+    self_signed = add(self_signed_obj, etcd_src, ns)
+    ca_cert = add(ca_obj, etcd_src, ns, self_signed)
+    ca_issuer = add(ca_issuer_obj, etcd_src, ns, ca_cert)
+    server, peer, client = (add(o, etcd_src, ns, ca_issuer) for o in pki.leaves(ctx.namespace))
+    scripts = add(etcd.scripts(ctx), etcd_src, ns)
+    service = add(etcd.service(ctx), etcd_src, ns)
+    statefulset = add(etcd.statefulset(ctx, etcd_version), etcd_src, ns, service, scripts, server, peer, client)
+    add(etcd.pdb(ctx), etcd_src, ns)
+    snapshots = add(etcd.snapshots_volume(ctx), etcd_src, ns)
+    for job in etcd.cronjobs(ctx, etcd_version):
+        add(job, etcd_src, ns, statefulset, scripts, client, snapshots)
+    datastore = add(etcd.datastore(ctx), etcd_src, statefulset, ca_cert, client)
+
+    api_src = ("controlPlane", "apiServer")
+    before_tcp = [datastore]
+    audit = tcp.audit_policy(ctx)
+    if audit is not None:
+        before_tcp.append(add(audit, api_src, ns))
+    if cp.api_server.encryption_at_rest:
+        previous = ns
+        for obj in encryption.objects(ctx.namespace):
+            previous = add(obj, api_src, ns, previous)
+        before_tcp.append(previous)  # the Job: Pulumi waits until it has created the key's Secret
+    add(tcp.tenant_control_plane(ctx, version), ("controlPlane",), ns, *before_tcp)
+    add(tcp.pdb(ctx), ("controlPlane",), ns)
+    return out
 
 
-PART_OF = "hosted-control-plane"
-
-
-def _labels(ctx: ClusterContext, component: str) -> dict[str, str]:
-    return {**_selector(ctx, component), "app.kubernetes.io/part-of": PART_OF}
-
-
-def _selector(ctx: ClusterContext, component: str) -> dict[str, str]:
-    """Immutable (a Deployment's or StatefulSet's selector cannot change): the component only, never a version.
-
-    The namespace already names the cluster, so the component is unique in it.
-    """
-    return {"app.kubernetes.io/component": component}
+def tenant_control_plane_id(ctx: ClusterContext) -> str:
+    """The node id of the cluster's TenantControlPlane (the customer provider reads its status)."""
+    return ids.manifest(ids.control_plane(ctx.id), "TenantControlPlane", ctx.cluster.name)
 
 
 def _namespace(ctx: ClusterContext) -> dict[str, Any]:
@@ -176,337 +109,3 @@ def _namespace(ctx: ClusterContext) -> dict[str, Any]:
         ctx.namespace,
         labels={"fleetc.dev/cluster": ctx.cluster.name, "fleetc.dev/region": ctx.region_name},
     )
-
-
-def _etcd_service(ctx: ClusterContext) -> dict[str, Any]:
-    """Headless: stable per-member DNS names for peers; published before ready so members can find each other."""
-    return k8s_object(
-        "v1",
-        "Service",
-        "etcd",
-        namespace=ctx.namespace,
-        labels=_labels(ctx, "etcd"),
-        spec={
-            "clusterIP": "None",
-            "publishNotReadyAddresses": True,
-            "selector": _selector(ctx, "etcd"),
-            "ports": [
-                {"name": "client", "port": ETCD_CLIENT_PORT, "targetPort": ETCD_CLIENT_PORT},
-                {"name": "peer", "port": ETCD_PEER_PORT, "targetPort": ETCD_PEER_PORT},
-                {"name": "metrics", "port": ETCD_METRICS_PORT, "targetPort": ETCD_METRICS_PORT},
-            ],
-        },
-    )
-
-
-def _etcd_statefulset(ctx: ClusterContext, version: Version | None) -> dict[str, Any]:
-    etcd = ctx.cluster.control_plane.etcd
-    ns = ctx.namespace
-    members = [f"etcd-{i}" for i in range(etcd.replicas)]
-    peers = ",".join(f"{m}=https://{m}.etcd.{ns}.svc:{ETCD_PEER_PORT}" for m in members)
-    pki = "/etc/etcd/pki"
-    args = [
-        "--name=$(POD_NAME)",
-        "--data-dir=/var/lib/etcd/data",
-        f"--listen-client-urls=https://0.0.0.0:{ETCD_CLIENT_PORT}",
-        f"--advertise-client-urls=https://$(POD_NAME).etcd.{ns}.svc:{ETCD_CLIENT_PORT}",
-        f"--listen-peer-urls=https://0.0.0.0:{ETCD_PEER_PORT}",
-        f"--initial-advertise-peer-urls=https://$(POD_NAME).etcd.{ns}.svc:{ETCD_PEER_PORT}",
-        f"--listen-metrics-urls=http://0.0.0.0:{ETCD_METRICS_PORT}",
-        f"--initial-cluster={peers}",
-        "--initial-cluster-state=new",
-        f"--initial-cluster-token={ns}",
-        "--client-cert-auth=true",
-        f"--trusted-ca-file={pki}/ca.crt",
-        f"--cert-file={pki}/server.crt",
-        f"--key-file={pki}/server.key",
-        "--peer-client-cert-auth=true",
-        f"--peer-trusted-ca-file={pki}/ca.crt",
-        f"--peer-cert-file={pki}/peer.crt",
-        f"--peer-key-file={pki}/peer.key",
-    ]
-    image_version = version or ctx.targets.etcd
-    container = {
-        "name": "etcd",
-        "image": etcd_image(image_version),
-        "command": ["etcd"],
-        "args": args,
-        "env": [{"name": "POD_NAME", "valueFrom": {"fieldRef": {"fieldPath": "metadata.name"}}}],
-        "ports": [
-            {"name": "client", "containerPort": ETCD_CLIENT_PORT},
-            {"name": "peer", "containerPort": ETCD_PEER_PORT},
-            {"name": "metrics", "containerPort": ETCD_METRICS_PORT},
-        ],
-        "resources": _size(ctx, "etcd").requests(),
-        "readinessProbe": _http_probe("/health?serializable=false", ETCD_METRICS_PORT, "HTTP", period=5, failures=3),
-        "livenessProbe": _http_probe("/health?exclude=NOSPACE&serializable=true", ETCD_METRICS_PORT, "HTTP"),
-        "volumeMounts": [
-            {"name": "data", "mountPath": "/var/lib/etcd"},
-            {"name": "pki", "mountPath": pki, "readOnly": True},
-        ],
-    }
-    obj = k8s_object(
-        "apps/v1",
-        "StatefulSet",
-        "etcd",
-        namespace=ns,
-        labels=_labels(ctx, "etcd"),
-        spec={
-            "serviceName": "etcd",
-            "replicas": etcd.replicas,
-            # Members must start together to form a quorum; rolling updates still go one pod at a time.
-            "podManagementPolicy": "Parallel",
-            "updateStrategy": {"type": "RollingUpdate"},
-            "selector": {"matchLabels": _selector(ctx, "etcd")},
-            "template": {
-                "metadata": {"labels": _labels(ctx, "etcd")},
-                "spec": {
-                    "affinity": _etcd_affinity(ctx),
-                    **({"topologySpreadConstraints": spread} if (spread := _etcd_spread(ctx)) else {}),
-                    "priorityClassName": PRIORITY_CLASS,
-                    "automountServiceAccountToken": False,
-                    "containers": [container],
-                    "volumes": [_secret_volume("pki", "etcd-pki")],
-                },
-            },
-            "volumeClaimTemplates": [
-                {
-                    "metadata": {"name": "data"},
-                    "spec": {
-                        "accessModes": ["ReadWriteOnce"],
-                        "resources": {"requests": {"storage": f"{etcd.storage_gib}Gi"}},
-                    },
-                }
-            ],
-        },
-    )
-    if version is None:
-        keep_live(obj, ["spec"], UNKNOWN_REASON)
-    return obj
-
-
-def _etcd_affinity(ctx: ClusterContext) -> dict[str, Any]:
-    """Members spread across the region's failure domains, never two on one node.
-
-    The zone anti-affinity is *required* when the region has at least as many
-    failure domains as etcd members (one member per domain is possible, and
-    losing a rack then costs at most one member). With fewer domains a
-    required rule could never be met and members would stay Pending, so it is
-    *preferred* there, and :func:`_etcd_spread` adds the hard guarantee that
-    can be met: a zone topology spread of skew 1, so no domain ever holds a
-    majority (5 members on 3 racks: 2/2/1). The hostname rule is always required.
-    """
-    selector = {"matchLabels": _selector(ctx, "etcd")}
-    zone_term = {"labelSelector": selector, "topologyKey": ZONE_KEY}
-    host_term = {"labelSelector": selector, "topologyKey": HOSTNAME_KEY}
-    if _one_member_per_domain(ctx):
-        return {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [zone_term, host_term]}}
-    return {
-        "podAntiAffinity": {
-            "requiredDuringSchedulingIgnoredDuringExecution": [host_term],
-            "preferredDuringSchedulingIgnoredDuringExecution": [{"weight": 100, "podAffinityTerm": zone_term}],
-        }
-    }
-
-
-def _etcd_spread(ctx: ClusterContext) -> list[dict[str, Any]]:
-    """The hard zone spread used when anti-affinity can only be preferred (see :func:`_etcd_affinity`)."""
-    if _one_member_per_domain(ctx):
-        return []
-    return [
-        {
-            "maxSkew": 1,
-            "topologyKey": ZONE_KEY,
-            "whenUnsatisfiable": "DoNotSchedule",
-            "labelSelector": {"matchLabels": _selector(ctx, "etcd")},
-        }
-    ]
-
-
-def _one_member_per_domain(ctx: ClusterContext) -> bool:
-    return len(ctx.region.spec.failure_domains) >= ctx.cluster.control_plane.etcd.replicas
-
-
-def _spread(ctx: ClusterContext, component: str) -> dict[str, Any]:
-    """Stateless replicas: best-effort spreading over zones and nodes (a rollout surges one extra pod)."""
-    selector = {"matchLabels": _selector(ctx, component)}
-    return {
-        "podAntiAffinity": {
-            "preferredDuringSchedulingIgnoredDuringExecution": [
-                {"weight": 100, "podAffinityTerm": {"labelSelector": selector, "topologyKey": ZONE_KEY}},
-                {"weight": 50, "podAffinityTerm": {"labelSelector": selector, "topologyKey": HOSTNAME_KEY}},
-            ]
-        }
-    }
-
-
-def apiserver_flags(ctx: ClusterContext) -> dict[str, str]:
-    """kube-apiserver flags: fleetc's defaults, the cluster's extraArgs over them, then feature gates."""
-    api = ctx.cluster.control_plane.api_server
-    pki = "/etc/kubernetes/pki"
-    flags = {
-        "allow-privileged": "true",
-        "authorization-mode": "Node,RBAC",
-        "client-ca-file": f"{pki}/ca.crt",
-        "enable-admission-plugins": "NodeRestriction",
-        "etcd-cafile": f"{pki}/etcd-ca.crt",
-        "etcd-certfile": f"{pki}/etcd-client.crt",
-        "etcd-keyfile": f"{pki}/etcd-client.key",
-        "etcd-servers": f"https://etcd.{ctx.namespace}.svc:{ETCD_CLIENT_PORT}",
-        "kubelet-client-certificate": f"{pki}/kubelet-client.crt",
-        "kubelet-client-key": f"{pki}/kubelet-client.key",
-        "secure-port": str(APISERVER_PORT),
-        "service-account-issuer": "https://kubernetes.default.svc.cluster.local",
-        "service-account-key-file": f"{pki}/sa.pub",
-        "service-account-signing-key-file": f"{pki}/sa.key",
-        "service-cluster-ip-range": SERVICE_CIDR,
-        "tls-cert-file": f"{pki}/apiserver.crt",
-        "tls-private-key-file": f"{pki}/apiserver.key",
-    }
-    flags.update(api.extra_args)
-    if api.feature_gates:
-        # The structured featureGates field wins over a hand-written extraArgs feature-gates.
-        flags["feature-gates"] = ",".join(
-            f"{gate}={'true' if on else 'false'}" for gate, on in sorted(api.feature_gates.items())
-        )
-    return flags
-
-
-def _args(flags: dict[str, str]) -> list[str]:
-    return [f"--{key}={value}" for key, value in sorted(flags.items())]
-
-
-def _apiserver(ctx: ClusterContext, version: Version | None) -> dict[str, Any]:
-    component = "kube-apiserver"
-    container = {
-        "name": component,
-        "image": component_image(component, version or ctx.plan.live_version or ctx.targets.kubernetes),
-        "command": [component],
-        "args": _args(apiserver_flags(ctx)),
-        "ports": [{"name": "https", "containerPort": APISERVER_PORT}],
-        "resources": _size(ctx, component).requests(),
-        "startupProbe": _http_probe("/livez", APISERVER_PORT, "HTTPS", period=10, failures=24),
-        "readinessProbe": _http_probe("/readyz", APISERVER_PORT, "HTTPS", period=5, failures=3),
-        "livenessProbe": _http_probe("/livez", APISERVER_PORT, "HTTPS", period=10, failures=8),
-        "volumeMounts": [{"name": "pki", "mountPath": "/etc/kubernetes/pki", "readOnly": True}],
-    }
-    obj = _deployment(ctx, component, ctx.cluster.control_plane.replicas, container, _spread(ctx, component))
-    if version is None:
-        keep_live(obj, ["spec"], UNKNOWN_REASON)
-    return obj
-
-
-def _apiserver_service(ctx: ClusterContext) -> dict[str, Any]:
-    """A LoadBalancer: the customer's nodes reach their apiserver from outside the management cluster."""
-    return k8s_object(
-        "v1",
-        "Service",
-        "kube-apiserver",
-        namespace=ctx.namespace,
-        labels=_labels(ctx, "kube-apiserver"),
-        spec={
-            "type": "LoadBalancer",
-            "selector": _selector(ctx, "kube-apiserver"),
-            "ports": [{"name": "https", "port": APISERVER_PORT, "targetPort": APISERVER_PORT}],
-        },
-    )
-
-
-def _controller(ctx: ClusterContext, component: str, version: Version | None) -> dict[str, Any]:
-    pki = "/etc/kubernetes/pki"
-    kubeconfig = f"{pki}/kubeconfig"
-    flags = {
-        "authentication-kubeconfig": kubeconfig,
-        "authorization-kubeconfig": kubeconfig,
-        "bind-address": "0.0.0.0",
-        "kubeconfig": kubeconfig,
-        "leader-elect": "true",  # two replicas, one active: a rollout or a drain never stops reconciling
-    }
-    port = 10259 if component == "kube-scheduler" else 10257
-    if component == "kube-controller-manager":
-        flags.update(
-            {
-                "cluster-name": ctx.cluster.name,
-                "cluster-signing-cert-file": f"{pki}/ca.crt",
-                "cluster-signing-key-file": f"{pki}/ca.key",
-                "controllers": "*,bootstrapsigner,tokencleaner",
-                "root-ca-file": f"{pki}/ca.crt",
-                "service-account-private-key-file": f"{pki}/sa.key",
-                "service-cluster-ip-range": SERVICE_CIDR,
-                "use-service-account-credentials": "true",
-            }
-        )
-    container = {
-        "name": component,
-        "image": component_image(component, version or ctx.plan.live_version or ctx.targets.kubernetes),
-        "command": [component],
-        "args": _args(flags),
-        "ports": [{"name": "https", "containerPort": port}],
-        "resources": _size(ctx, component).requests(),
-        "readinessProbe": _http_probe("/healthz", port, "HTTPS", period=10, failures=3),
-        "livenessProbe": _http_probe("/healthz", port, "HTTPS", period=10, failures=8),
-        "volumeMounts": [{"name": "pki", "mountPath": pki, "readOnly": True}],
-    }
-    obj = _deployment(ctx, component, SCHEDULER_AND_CM_REPLICAS, container, _spread(ctx, component))
-    if version is None:
-        keep_live(obj, ["spec"], UNKNOWN_REASON)
-    return obj
-
-
-def _deployment(
-    ctx: ClusterContext, component: str, replicas: int, container: dict[str, Any], affinity: dict[str, Any]
-) -> dict[str, Any]:
-    """maxUnavailable 0 / maxSurge 1: a new replica must be ready before an old one goes."""
-    return k8s_object(
-        "apps/v1",
-        "Deployment",
-        component,
-        namespace=ctx.namespace,
-        labels=_labels(ctx, component),
-        spec={
-            "replicas": replicas,
-            "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
-            "selector": {"matchLabels": _selector(ctx, component)},
-            "template": {
-                "metadata": {"labels": _labels(ctx, component)},
-                "spec": {
-                    "affinity": affinity,
-                    "priorityClassName": PRIORITY_CLASS,
-                    "automountServiceAccountToken": False,
-                    "containers": [container],
-                    "volumes": [_secret_volume("pki", f"{component}-pki")],
-                },
-            },
-        },
-    )
-
-
-def _pdb(ctx: ClusterContext, component: str) -> dict[str, Any]:
-    """At most one replica down by voluntary disruption: etcd keeps its quorum, the API keeps serving."""
-    return k8s_object(
-        "policy/v1",
-        "PodDisruptionBudget",
-        component,
-        namespace=ctx.namespace,
-        labels=_labels(ctx, component),
-        spec={"maxUnavailable": 1, "selector": {"matchLabels": _selector(ctx, component)}},
-    )
-
-
-def _http_probe(path: str, port: int, scheme: str, period: int = 10, failures: int = 8) -> dict[str, Any]:
-    return {
-        "httpGet": {"path": path, "port": port, "scheme": scheme},
-        "periodSeconds": period,
-        "timeoutSeconds": 15,
-        "failureThreshold": failures,
-    }
-
-
-def _secret_volume(name: str, secret: str) -> dict[str, Any]:
-    return {"name": name, "secret": {"secretName": secret}}
-
-
-def _size(ctx: ClusterContext, component: str) -> Sizing:
-    nodes = sum(pool.count for pool in ctx.cluster.node_pools)
-    return SIZES[size_class(nodes)][component]
-

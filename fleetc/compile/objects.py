@@ -21,6 +21,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import yaml
+
 from fleetc import conventions
 from fleetc.compile import ids
 from fleetc.compile.graph import Kind, Node
@@ -39,6 +41,11 @@ DIRECTIVES = frozenset({KEEP_LIVE})
 def canonical_json(value: Any) -> str:
     """Deterministic compact JSON for ConfigMap values (sorted keys, no spaces)."""
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+def canonical_yaml(value: Any) -> str:
+    """Deterministic YAML for files inside ConfigMaps (sorted keys, block style)."""
+    return yaml.safe_dump(value, sort_keys=True, default_flow_style=False)
 
 
 def k8s_object(

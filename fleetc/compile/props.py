@@ -51,8 +51,9 @@ class KubeconfigRef(Props):
     """Where a customer cluster's kubeconfig is read from in the management cluster."""
 
     namespace: str
-    name: str
+    name: str  # with ``status_of``: the name Kamaji gives the Secret, used only where the status has none
     key: str
+    status_of: str | None = None  # node id of the TenantControlPlane whose status names the Secret
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from fleetc import conventions
 from fleetc.conventions import control_plane_namespace
 from fleetc.errors import FleetcError, Pos
 from fleetc.live.assemble import ReadFailure, assemble_region
@@ -337,7 +338,7 @@ async def _customer_endpoint(api: KubeHttp, cluster: str, tenant: KubeObject | N
     return endpoint(load_cluster_kubeconfig(text, origin=where), name=f"cluster {cluster}")
 
 
-KAMAJI_ADMIN_KEY = "admin.conf"  # the admin kubeconfig's key in the Secret a TenantControlPlane names
+KAMAJI_ADMIN_KEY = conventions.KAMAJI_ADMIN_KEY
 
 
 def _admin_secret(tenant: KubeObject | None) -> str | None:

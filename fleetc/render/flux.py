@@ -3,8 +3,10 @@
 Add-ons become Flux ``HelmRelease`` (helm.toolkit.fluxcd.io/v2) + ``HelmRepository``
 (source.toolkit.fluxcd.io/v1) objects in the management cluster's ``cp-<cluster>``
 namespace, installing into the customer cluster through ``spec.kubeConfig``
-with the same Cluster API Secret the Pulumi provider reads
-(``<cluster>-kubeconfig``, key ``value``). That keeps one GitOps controller
+with the admin kubeconfig Secret Kamaji writes for the cluster's
+TenantControlPlane (``<cluster>-admin-kubeconfig``; key ``admin.svc``, whose
+server is the apiserver's Service inside the management cluster, where Flux
+runs; Pulumi reads ``admin.conf``, the published endpoint). That keeps one GitOps controller
 per site, next to the hosted control planes, instead of one per customer
 cluster, and is Flux's documented way to drive remote clusters. (Argo CD has
 no remote-Helm object of its own; an Argo CD user points an Application per
@@ -20,9 +22,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from fleetc import conventions
 from fleetc.compile.graph import Node
 from fleetc.compile.objects import MANAGED_BY, MANAGED_BY_LABEL, SOURCE_ANNOTATION
-from fleetc.compile.props import HelmReleaseProps, NodePatchProps, ProviderProps
+from fleetc.compile.props import HelmReleaseProps, KubeconfigRef, NodePatchProps, ProviderProps
 
 HELM_RELEASE_API = "helm.toolkit.fluxcd.io/v2"
 HELM_REPOSITORY_API = "source.toolkit.fluxcd.io/v1"
@@ -55,7 +58,7 @@ def helm_objects(node: Node, provider: Node) -> list[dict[str, Any]]:
         "targetNamespace": release.namespace,
         # Helm's release records live on the customer cluster, next to the release, as with `helm install`.
         "storageNamespace": release.namespace,
-        "kubeConfig": {"secretRef": {"name": secret.name, "key": secret.key}},
+        "kubeConfig": {"secretRef": {"name": secret.name, "key": _flux_key(secret)}},
         "install": {"createNamespace": release.create_namespace},
         "chart": {
             "spec": {
@@ -70,6 +73,11 @@ def helm_objects(node: Node, provider: Node) -> list[dict[str, Any]]:
         {"apiVersion": HELM_REPOSITORY_API, "kind": "HelmRepository", "metadata": dict(metadata), "spec": repo_spec},
         {"apiVersion": HELM_RELEASE_API, "kind": "HelmRelease", "metadata": dict(metadata), "spec": release_spec},
     ]
+
+
+def _flux_key(secret: KubeconfigRef) -> str:
+    """Flux runs in the management cluster: Kamaji's ``admin.svc`` kubeconfig dials the apiserver's Service there."""
+    return conventions.KAMAJI_ADMIN_SVC_KEY if secret.status_of is not None else secret.key
 
 
 def node_object(node: Node) -> dict[str, Any]:

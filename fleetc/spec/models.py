@@ -147,6 +147,19 @@ Name = Annotated[str, Field(min_length=1)]
 LabelStr = Annotated[str, Field(json_schema_extra={"pattern": DNS1123_LABEL.pattern})]
 
 
+def _audit_policy(value: dict[str, Any]) -> dict[str, Any]:
+    """Enough of an audit.k8s.io/v1 Policy that the apiserver starts with it; the apiserver checks the rest."""
+    if value.get("apiVersion") != "audit.k8s.io/v1" or value.get("kind") != "Policy":
+        raise ValueError("an audit policy needs apiVersion: audit.k8s.io/v1 and kind: Policy")
+    rules = value.get("rules")
+    if not isinstance(rules, list) or not rules or not all(isinstance(r, dict) and "level" in r for r in rules):
+        raise ValueError("an audit policy needs a non-empty list of rules, each with a level (None, Metadata...)")
+    return value
+
+
+AuditPolicy = Annotated[dict[str, Any], AfterValidator(_audit_policy)]
+
+
 class Metadata(Model):
     name: str = Field(json_schema_extra={"pattern": DNS1123_LABEL.pattern})
     """Name of this object: a DNS-1123 label (lowercase letters, digits, '-'), unique per kind."""
@@ -269,6 +282,8 @@ class FleetSpecBody(Model):
     """Machine catalogue by name; node pools refer to it with ``instanceType:``."""
     bundles: dict[str, Bundle] = {}
     """Add-on bundles by name; clusters refer to one with ``bundle:``."""
+    audit_policy: AuditPolicy | None = None
+    """The fleet's default kube-apiserver audit policy (an audit.k8s.io/v1 Policy); none: fleetc's default."""
 
     @field_validator("label_prefix")
     @classmethod
@@ -301,6 +316,12 @@ class ApiServer(Model):
     """kube-apiserver --feature-gates, name: true|false."""
     extra_args: dict[str, str] = {}
     """Extra kube-apiserver flags without the leading '--'; values are strings (quote numbers)."""
+    audit: bool = True
+    """Audit logging to the apiserver's stdout (false: none; a policy rule flags it)."""
+    audit_policy: AuditPolicy | None = None
+    """This cluster's audit policy (an audit.k8s.io/v1 Policy); none: the fleet's, else fleetc's default."""
+    encryption_at_rest: bool = True
+    """Secrets encrypted in etcd with a key made in the management cluster (false: plain; a policy rule flags it)."""
 
 
 class Endpoint(Model):

@@ -9,12 +9,11 @@ import pytest
 
 from fleetc.compile import compile_region
 from fleetc.compile.graph import DesiredGraph, Kind, Node
-from fleetc.compile.objects import KEEP_LIVE, kube_object
-from fleetc.plan.model import Action, ClusterPlan, Plan, Step
+from fleetc.compile.objects import KEEP_LIVE
+from fleetc.plan.model import Action, Plan, Step
 from fleetc.spec.fleet import FleetSpec
-from fleetc.spec.models import ApiServer, ControlPlane
 
-from .plans import behind, example_spec, make_plan, node_step, not_ready, with_cluster
+from .plans import behind, example_spec, make_plan, node_step, not_ready
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 ALPHA = "us-east-04/alpha-train"
@@ -51,13 +50,9 @@ def test_ids_follow_conventions(spec: FleetSpec) -> None:
         "statefulset-etcd",
         "service-etcd",
         "poddisruptionbudget-etcd",
-        "deployment-kube-apiserver",
-        "service-kube-apiserver",
-        "poddisruptionbudget-kube-apiserver",
-        "deployment-kube-controller-manager",
-        "deployment-kube-scheduler",
-        "poddisruptionbudget-kube-controller-manager",
-        "poddisruptionbudget-kube-scheduler",
+        "datastore-cp-alpha-train-etcd",
+        "tenantcontrolplane-alpha-train",
+        "poddisruptionbudget-alpha-train-control-plane",
     ):
         assert cp_id(ALPHA, leaf) in ids
     assert f"{ALPHA}/addons/cilium" in ids
@@ -102,50 +97,11 @@ def test_unknown_region_is_an_error(spec: FleetSpec) -> None:
 # ------------------------------------------------------------------ versions
 
 
-def test_control_plane_runs_the_plans_version_not_the_target(spec: FleetSpec) -> None:
-    plan = make_plan(spec, "us-east-04", overrides={ALPHA: behind(spec, ALPHA, "1.30.6", "3.5.15")})
-    graph = compile_region(spec, plan, "us-east-04", NOW)
-    assert spec.targets(spec.cluster(ALPHA)).kubernetes.minor == 31  # type: ignore[arg-type]
-    for component in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
-        assert container(graph, cp_id(ALPHA, f"deployment-{component}"))["image"] == (
-            f"registry.k8s.io/{component}:v1.30.6"
-        )
-    assert container(graph, cp_id(ALPHA, "statefulset-etcd"))["image"] == "registry.k8s.io/etcd:3.5.15-0"
-    group = graph.nodes[f"{ALPHA}/control-plane"].props
-    assert (group["version"], group["etcdVersion"], group["targetVersion"]) == ("1.30.6", "3.5.15", "1.31.2")
-    # a cluster at its target runs the target
-    assert container(graph, cp_id(BETA, "deployment-kube-apiserver"))["image"].endswith(":v1.31.2")
 
-
-def test_replicas_come_from_the_spec(spec: FleetSpec) -> None:
-    graph = compile_region(spec, make_plan(spec, "us-east-04"), "us-east-04", NOW)
-    assert graph.nodes[cp_id(ALPHA, "statefulset-etcd")].props["spec"]["replicas"] == 5
-    assert graph.nodes[cp_id(ALPHA, "deployment-kube-apiserver")].props["spec"]["replicas"] == 3
-    assert graph.nodes[cp_id(ALPHA, "deployment-kube-scheduler")].props["spec"]["replicas"] == 2
-    claim = graph.nodes[cp_id(ALPHA, "statefulset-etcd")].props["spec"]["volumeClaimTemplates"][0]
-    assert claim["spec"]["resources"]["requests"]["storage"] == "128Gi"
-
-
-def test_rollouts_never_drop_below_the_replica_count(spec: FleetSpec) -> None:
-    graph = compile_region(spec, make_plan(spec, "us-east-04"), "us-east-04", NOW)
-    for component in ("kube-apiserver", "kube-controller-manager", "kube-scheduler"):
-        strategy = graph.nodes[cp_id(ALPHA, f"deployment-{component}")].props["spec"]["strategy"]
-        assert strategy == {"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}}
-        assert graph.nodes[cp_id(ALPHA, f"poddisruptionbudget-{component}")].props["spec"]["maxUnavailable"] == 1
-    assert graph.nodes[cp_id(ALPHA, "poddisruptionbudget-etcd")].props["spec"]["maxUnavailable"] == 1
-    for component in ("kube-controller-manager", "kube-scheduler"):
-        assert "--leader-elect=true" in container(graph, cp_id(ALPHA, f"deployment-{component}"))["args"]
 
 
 # ------------------------------------------------------------------ dependencies
 
-
-def test_controllers_wait_for_every_apiserver_replica(spec: FleetSpec) -> None:
-    graph = compile_region(spec, make_plan(spec, "us-east-04"), "us-east-04", NOW)
-    apiserver = cp_id(ALPHA, "deployment-kube-apiserver")
-    for component in ("kube-controller-manager", "kube-scheduler"):
-        assert apiserver in graph.nodes[cp_id(ALPHA, f"deployment-{component}")].deps
-    assert cp_id(ALPHA, "statefulset-etcd") in graph.nodes[apiserver].deps
 
 
 def test_addons_and_node_patches_come_after_the_control_plane(spec: FleetSpec) -> None:
@@ -207,67 +163,13 @@ def test_etcd_zone_spread_is_preferred_when_members_outnumber_failure_domains(sp
     assert spread["labelSelector"] == {"matchLabels": {"app.kubernetes.io/component": "etcd"}}
 
 
-# ------------------------------------------------------------------ apiserver flags
 
 
-def test_feature_gates_and_extra_args_are_sorted_flags(spec: FleetSpec) -> None:
-    api = ApiServer(feature_gates={"ZGate": False, "AGate": True}, extra_args={"v": "2", "audit-log-maxage": "7"})
-    cluster = spec.cluster(ALPHA)
-    assert cluster is not None
-    changed = with_cluster(
-        spec, "us-east-04", "alpha-train", control_plane=cluster.control_plane.model_copy(update={"api_server": api})
-    )
-    graph = compile_region(changed, make_plan(changed, "us-east-04"), "us-east-04", NOW)
-    args = container(graph, cp_id(ALPHA, "deployment-kube-apiserver"))["args"]
-    assert "--feature-gates=AGate=true,ZGate=false" in args
-    assert "--v=2" in args and "--audit-log-maxage=7" in args
-    assert args == sorted(args)
-    assert "--etcd-servers=https://etcd.cp-alpha-train.svc:2379" in args
 
-
-def test_extra_args_override_defaults(spec: FleetSpec) -> None:
-    cluster = spec.cluster(ALPHA)
-    assert cluster is not None
-    api = ApiServer(extra_args={"authorization-mode": "Node,RBAC,Webhook"})
-    changed = with_cluster(spec, "us-east-04", "alpha-train", control_plane=ControlPlane(replicas=3, api_server=api))
-    graph = compile_region(changed, make_plan(changed, "us-east-04"), "us-east-04", NOW)
-    args = container(graph, cp_id(ALPHA, "deployment-kube-apiserver"))["args"]
-    assert [a for a in args if a.startswith("--authorization-mode=")] == ["--authorization-mode=Node,RBAC,Webhook"]
-    assert not any(a.startswith("--feature-gates") for a in args)
-
-
-def test_probes_hit_readyz_and_livez(spec: FleetSpec) -> None:
-    graph = compile_region(spec, make_plan(spec, "us-east-04"), "us-east-04", NOW)
-    api = container(graph, cp_id(ALPHA, "deployment-kube-apiserver"))
-    assert api["readinessProbe"]["httpGet"]["path"] == "/readyz"
-    assert api["livenessProbe"]["httpGet"]["path"] == "/livez"
-    assert api["resources"]["requests"]["cpu"]
 
 
 # ------------------------------------------------------------------ keep-live
 
-
-def test_unknown_control_plane_is_kept_as_it_is_live(spec: FleetSpec) -> None:
-    unknown = {"phase": "unknown", "control_plane_version": None, "etcd_version": None, "live_version": None}
-    graph = compile_region(spec, make_plan(spec, "us-east-04", overrides={ALPHA: unknown}), "us-east-04", NOW)
-    for leaf in (
-        "statefulset-etcd",
-        "deployment-kube-apiserver",
-        "deployment-kube-controller-manager",
-        "deployment-kube-scheduler",
-    ):
-        node = graph.nodes[cp_id(ALPHA, leaf)]
-        assert node.props[KEEP_LIVE] == ["spec"], leaf
-        assert node.props["metadata"]["annotations"]["fleetc.dev/keep-live"] == "spec"
-        assert KEEP_LIVE not in kube_object(node)
-    # still emitted (Pulumi would delete what the program leaves out); the rest is unaffected
-    assert graph.nodes[f"{ALPHA}/control-plane"].props["version"] is None
-    assert KEEP_LIVE not in graph.nodes[cp_id(ALPHA, "service-kube-apiserver")].props
-    assert KEEP_LIVE not in graph.nodes[cp_id(BETA, "deployment-kube-apiserver")].props
-    assert graph.nodes[f"{ALPHA}/pools/h100/configmap-nodepool-h100"].props[KEEP_LIVE] == [
-        "data.image",
-        "data.kubernetes",
-    ]
 
 
 # ------------------------------------------------------------------ node pools
@@ -388,20 +290,6 @@ def test_reimage_needs_the_plans_clock(spec: FleetSpec) -> None:
 # ------------------------------------------------------------------ new and missing clusters
 
 
-def test_a_new_cluster_gets_its_control_plane_and_pools_but_no_api_yet(spec: FleetSpec) -> None:
-    graph = compile_region(spec, make_plan(spec, "us-east-04", overrides={ALPHA: {"phase": "new"}}), "us-east-04", NOW)
-    assert f"{ALPHA}/control-plane" in graph.nodes
-    assert f"{ALPHA}/pools/h100/configmap-nodepool-h100" in graph.nodes
-    assert f"{ALPHA}/provider" not in graph.nodes
-    assert not [n for n in graph if n.cluster == ALPHA and n.kind is Kind.HELM_RELEASE]
-    assert pool_data(graph, ALPHA, "h100")["image"] == "gpu-node-2024.12.0"
-
-
-def test_a_cluster_missing_from_the_plan_is_compiled_as_unknown(spec: FleetSpec) -> None:
-    plan = make_plan(spec, "us-east-04")
-    clusters: dict[str, ClusterPlan] = {k: v for k, v in plan.clusters.items() if k != ALPHA}
-    graph = compile_region(spec, Plan(clusters=clusters), "us-east-04", NOW)
-    assert graph.nodes[cp_id(ALPHA, "deployment-kube-apiserver")].props[KEEP_LIVE] == ["spec"]
 
 
 def test_effective_addons_with_merged_values(spec: FleetSpec) -> None:

@@ -76,7 +76,7 @@ class FleetMocks(Mocks):
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         if args.typ == SECRET_TYPE and args.resource_id:
             value = base64.b64encode(self.secret_kubeconfig.encode()).decode()
-            return args.resource_id, {"data": {"value": value}}
+            return args.resource_id, {"data": {"value": value, "admin.conf": value}}
         return f"{args.name}-id", dict(args.inputs)
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
