@@ -5,14 +5,15 @@ Run from the repository root::
     python examples/live/generate.py            # writes examples/live/<region>/*.json
     python examples/live/generate.py --check    # exit 1 if the committed JSON is stale
 
-The snapshot is what ``kubectl get deploy,sts -A -o json`` (management
-cluster) and ``kubectl get nodes,pods -A -o json`` (each customer cluster)
+The snapshot is what ``kubectl get tenantcontrolplanes,deploy,sts -A -o json``
+(management cluster; every cluster in the Kamaji form but eu-west-02/beta-cpu,
+kept in the earlier Deployment + StatefulSet form to show both read) and ``kubectl get nodes,pods -A -o json`` (each customer cluster)
 would print at 2026-11-25T15:00:00Z, a Wednesday, so that
 ``fleetc plan --live examples/live --now 2026-11-25T15:00:00Z`` shows every
 kind of planner decision on one screen:
 
-- us-east-04/alpha-train: kube-apiserver half-way to 1.31.2 (1 of 3 replicas
-  updated): control-plane-not-ready.
+- us-east-04/alpha-train: its TenantControlPlane Upgrading to 1.31.2 (its
+  Deployment 1 of 3 replicas updated): control-plane-not-ready.
 - us-east-04/beta-train: control plane at 1.31.2; the gb200 wave is rolling:
   nodes at the target, nodes reimaging, one reimaged node still cordoned
   (uncordon), two cordoned idle nodes (reimage), idle nodes (cordon up to the
@@ -345,7 +346,71 @@ FULL_DAEMONSETS = {"us-east-04/beta-train", "us-east-04/infer-east", "eu-west-02
 # ---------------------------------------------------------------- management cluster
 
 
-def control_plane_objects(cluster: Cluster, state: ControlPlaneState) -> list[dict[str, Any]]:
+# Kept in the earlier form (Deployment kube-apiserver + StatefulSet etcd, no TenantControlPlane): a cluster
+# adopted before fleetc ran on Kamaji still reads as before (docs/spec.md 6.1).
+EARLIER_FORM = {"eu-west-02/beta-cpu"}
+
+
+def control_plane_objects(cluster_id: str, cluster: Cluster, state: ControlPlaneState) -> list[dict[str, Any]]:
+    """The Kamaji form (TenantControlPlane, its Deployment, StatefulSet etcd), or the earlier one for EARLIER_FORM."""
+    if cluster_id in EARLIER_FORM:
+        return earlier_control_plane_objects(cluster, state)
+    namespace = f"cp-{cluster.name}"
+    pos = where(cluster)
+    source = f"{Path(pos.file).resolve().relative_to(ROOT)}#{pos.anchor}"  # the stable form fleetc applies
+    rolling = state.updated is not None and state.updated < cluster.control_plane.replicas
+    return [
+        tenant_control_plane(source, namespace, cluster.name, state.version, "Upgrading" if rolling else "Ready"),
+        kamaji_deployment(source, namespace, cluster.name, cluster.control_plane.replicas, state),
+        statefulset(source, namespace, cluster.control_plane.etcd.replicas, cluster.control_plane.etcd.storage_gib),
+    ]
+
+
+def tenant_control_plane(source: str, namespace: str, name: str, version: str, status: str) -> dict[str, Any]:
+    """What Kamaji reports for a TenantControlPlane fleetc applied (the fields the live reader uses, and a few more)."""
+    meta = workload_meta(source, namespace, name, 4, {"fleetc.dev/cluster": name})
+    return {
+        "apiVersion": "kamaji.clastix.io/v1alpha1",
+        "kind": "TenantControlPlane",
+        "metadata": meta,
+        "spec": {
+            "controlPlane": {"deployment": {"replicas": 3}, "service": {"serviceType": "LoadBalancer"}},
+            "dataStore": f"{namespace}-etcd",
+            "kubernetes": {"kubelet": {}, "version": f"v{version}"},
+        },
+        "status": {
+            "controlPlaneEndpoint": f"{name}.{namespace}.svc:6443",
+            "kubeconfig": {"admin": {"secretName": f"{name}-admin-kubeconfig", "lastUpdate": CREATED}},
+            "kubernetesResources": {
+                "deployment": {"name": name, "namespace": namespace, "selector": f"kamaji.clastix.io/name={name}"},
+                "version": {"status": status, "version": f"v{version}"},
+            },
+        },
+    }
+
+
+def kamaji_deployment(
+    source: str, namespace: str, name: str, replicas: int, state: ControlPlaneState
+) -> dict[str, Any]:
+    """The Deployment Kamaji runs for a TenantControlPlane: apiserver, controller-manager and scheduler together."""
+    obj = deployment(source, namespace, "kube-apiserver", replicas, state, ["--secure-port=6443"], 6443)
+    obj["metadata"]["name"] = name
+    obj["metadata"]["labels"] = {"kamaji.clastix.io/name": name}
+    obj["metadata"]["uid"] = uid(namespace, name, "kamaji")
+    template = obj["spec"]["template"]
+    template["metadata"]["labels"] = {"kamaji.clastix.io/name": name}
+    obj["spec"]["selector"] = {"matchLabels": {"kamaji.clastix.io/name": name}}
+    obj["spec"]["strategy"] = {"rollingUpdate": {"maxSurge": "100%", "maxUnavailable": 0}, "type": "RollingUpdate"}
+    apiserver = template["spec"]["containers"][0]
+    for component in ("kube-controller-manager", "kube-scheduler"):
+        template["spec"]["containers"].append(
+            {**apiserver, "name": component, "image": f"registry.k8s.io/{component}:v{state.version}",
+             "command": [component], "ports": []}
+        )  # fmt: skip
+    return obj
+
+
+def earlier_control_plane_objects(cluster: Cluster, state: ControlPlaneState) -> list[dict[str, Any]]:
     """Deployments kube-apiserver, kube-controller-manager, kube-scheduler and StatefulSet etcd in cp-<cluster>."""
     namespace = f"cp-{cluster.name}"
     replicas = cluster.control_plane.replicas
@@ -816,7 +881,7 @@ def snapshot(spec: FleetSpec) -> dict[str, str]:
             if scenario is None:
                 raise SystemExit(f"no scenario for {cluster_id}: add one to {Path(__file__).name}")
             control_plane, pools = scenario(cluster)
-            management.extend(control_plane_objects(cluster, control_plane))
+            management.extend(control_plane_objects(f"{region}/{cluster.name}", cluster, control_plane))
             files[f"{region}/{cluster.name}.json"] = kubectl_list(list(cluster_objects(spec, region, cluster, pools)))
         files[f"{region}/management.json"] = kubectl_list(management)
     return files

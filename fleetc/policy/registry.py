@@ -77,6 +77,22 @@ RULES: tuple[Rule, ...] = (
         "BestEffort pods are evicted first under pressure and land on overcommitted nodes.",
         node_check=control_plane.cp_resources,
     ),
+    Rule(
+        "cp-encryption-at-rest",
+        M,
+        "Secrets are encrypted at rest in the cluster's etcd",
+        "etcd volumes and snapshots leave the apiserver's access control behind: unencrypted, they hold every "
+        "credential of the tenant in plain text.",
+        node_check=control_plane.cp_encryption_at_rest,
+    ),
+    Rule(
+        "cp-audit-log",
+        A,
+        "kube-apiserver writes an audit log",
+        "Without one nobody can tell afterwards who changed or read what; a tenant may accept that for a "
+        "throw-away cluster, so it is advisory.",
+        node_check=control_plane.cp_audit_log,
+    ),
     # ---- what gets installed
     Rule(
         "chart-pinned",

@@ -167,5 +167,5 @@ def test_the_scaffold_runs_as_a_pulumi_program(repo: Path, tmp_path: Path, monke
     run = run_program(repo, "us-east-09", config)
     types = {r.type for r in run.registrations}
     assert {"fleetc:index:Region", "fleetc:index:HostedControlPlane", "fleetc:index:NodePool"} <= types
-    assert any(r.name == "us-east-09/gpu-1/control-plane/deployment-kube-apiserver" for r in run.registrations)
+    assert any(r.name == "us-east-09/gpu-1/control-plane/tenantcontrolplane-gpu-1" for r in run.registrations)
     assert exported["clusters"] == {"us-east-09/gpu-1": "new"}

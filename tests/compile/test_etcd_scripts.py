@@ -32,7 +32,8 @@ set -- $words
 case "$1 $2" in
   "member list") cat "$FAKE/members" ;;
   "member remove") grep -v "^$3, " "$FAKE/members" > "$FAKE/m" || true; mv "$FAKE/m" "$FAKE/members" ;;
-  "member add") echo "new$(wc -l < "$FAKE/members" | tr -d ' '), unstarted, , $PEER_ADDED, , false" >> "$FAKE/members" ;;
+  "member add") n=$(wc -l < "$FAKE/members" | tr -d ' ')
+                echo "new$n, unstarted, , $PEER_ADDED, , false" >> "$FAKE/members" ;;
   "endpoint health") [ ! -e "$FAKE/unhealthy" ] || exit 1 ;;
   *) ;;
 esac

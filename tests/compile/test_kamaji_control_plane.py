@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
 from datetime import UTC, datetime
 from typing import Any
 
@@ -89,7 +90,7 @@ def test_objects_are_created_in_dependency_order(spec: FleetSpec) -> None:
         "datastore-cp-alpha-train-etcd",
         TCP,
     ]
-    for earlier, later in zip(chain, chain[1:], strict=False):
+    for earlier, later in itertools.pairwise(chain):
         assert node(earlier) in deps[node(later)], (earlier, later)
     assert node("job-encryption-key") in deps[node(TCP)]
     assert node("configmap-audit-policy") in deps[node(TCP)]

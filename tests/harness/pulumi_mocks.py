@@ -67,17 +67,39 @@ class MockRun:
         return found[0]
 
 
-class FleetMocks(Mocks):
-    """Echo inputs as outputs; a read of a kubeconfig Secret returns a fake kubeconfig (``secret_kubeconfig``)."""
+TENANT_CONTROL_PLANE_TYPE = "kubernetes:kamaji.clastix.io/v1alpha1:TenantControlPlane"
 
-    def __init__(self, secret_kubeconfig: str = FAKE_KUBECONFIG) -> None:
+
+class FleetMocks(Mocks):
+    """Echo inputs as outputs; a read of a kubeconfig Secret returns a fake kubeconfig (``secret_kubeconfig``).
+
+    ``admin_secret_suffix``: TenantControlPlanes report a Ready status naming
+    their admin kubeconfig Secret ``<name><suffix>`` (as Kamaji does, with a
+    suffix a test can tell from the default); None: no status at all, what
+    mocks that echo inputs give and what a controller that has not
+    reconciled yet looks like.
+    """
+
+    def __init__(self, secret_kubeconfig: str = FAKE_KUBECONFIG, admin_secret_suffix: str | None = None) -> None:
         self.secret_kubeconfig = secret_kubeconfig
+        self.admin_secret_suffix = admin_secret_suffix
+        self.reads: list[str] = []
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         if args.typ == SECRET_TYPE and args.resource_id:
+            self.reads.append(args.resource_id)
             value = base64.b64encode(self.secret_kubeconfig.encode()).decode()
             return args.resource_id, {"data": {"value": value, "admin.conf": value}}
-        return f"{args.name}-id", dict(args.inputs)
+        outputs = dict(args.inputs)
+        if args.typ == TENANT_CONTROL_PLANE_TYPE and self.admin_secret_suffix is not None:
+            name = outputs["metadata"]["name"]
+            outputs["status"] = {
+                "kubeconfig": {"admin": {"secretName": f"{name}{self.admin_secret_suffix}"}},
+                "kubernetesResources": {
+                    "version": {"version": outputs["spec"]["kubernetes"]["version"], "status": "Ready"}
+                },
+            }
+        return f"{args.name}-id", outputs
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         return {}, None
@@ -197,8 +219,10 @@ def run_program(
     return run
 
 
-def run_stack(project: Path, stack: str, overrides: Mapping[str, str] | None = None) -> MockRun:
+def run_stack(
+    project: Path, stack: str, overrides: Mapping[str, str] | None = None, mocks: FleetMocks | None = None
+) -> MockRun:
     """Run the program with ``stacks/Pulumi.<stack>.yaml``'s config, plus ``overrides``."""
     config = stack_config(project / "stacks" / f"Pulumi.{stack}.yaml")
     config.update(overrides or {})
-    return run_program(project, stack, config)
+    return run_program(project, stack, config, mocks=mocks)

@@ -74,9 +74,11 @@ def test_a_namespace_with_objects_but_no_control_plane_is_unknown_not_new() -> N
     assert control_plane_facts([], "a") is None  # nothing at all: a cluster to create
 
 
-def test_the_api_reader_reads_a_kamaji_cluster_and_its_admin_kubeconfig() -> None:
+@pytest.mark.parametrize("state", ["Ready", "Provisioning", "Upgrading", "NotReady", None])
+def test_the_api_reader_reads_a_kamaji_cluster_and_its_admin_kubeconfig(state: str | None) -> None:
     """Over real HTTP: the TenantControlPlane, its Deployment, the dedicated etcd, and the kubeconfig Secret
-    its status names (not the Cluster API one, which is absent here)."""
+    its status names (not the Cluster API one, which is absent here), in every status; without a status the
+    control plane is unknown (fail closed), never new."""
     import base64
 
     from fleetc.live.assemble import assemble_region
@@ -88,9 +90,8 @@ def test_the_api_reader_reads_a_kamaji_cluster_and_its_admin_kubeconfig() -> Non
     with serve(FakeApi()) as api:
         api.add_cluster("a", [node("n0")], [pod("kube-system", "cilium-n0", "n0", owner="DaemonSet")])
         api.management.pop("/mgmt/api/v1/namespaces/cp-a/secrets/a-kubeconfig")
-        tcp = tenant_control_plane(
-            "a", {**status("v1.31.2", "Ready"), "kubeconfig": {"admin": {"secretName": "a-admin-kubeconfig"}}}
-        )
+        reported = {**status("v1.31.2", state), "kubeconfig": {"admin": {"secretName": "a-admin-kubeconfig"}}}
+        tcp = tenant_control_plane("a", reported if state is not None else None)
         base = "/mgmt/apis"
         api.management[f"{base}/kamaji.clastix.io/v1alpha1/namespaces/cp-a/tenantcontrolplanes/a"] = tcp
         api.management[f"{base}/apps/v1/namespaces/cp-a/deployments/a"] = kamaji_deployment("a")
@@ -103,8 +104,12 @@ def test_the_api_reader_reads_a_kamaji_cluster_and_its_admin_kubeconfig() -> Non
         management, lists = fetch_region_lists(api.management_kubeconfig(), "r", ("a",), options=options)
     region = assemble_region("r", ("a",), management, lists, PREFIX)  # type: ignore[arg-type]
     cluster = region.cluster("a")
+    if state is None:
+        assert not cluster.known and cluster.problems
+        return
     assert cluster.known, cluster.problems
     assert cluster.control_plane is not None and cluster.control_plane.apiserver_version == Version(1, 31, 2)
+    assert cluster.control_plane.ready is (state == "Ready")
     assert cluster.nodes is not None and [n.name for n in cluster.nodes] == ["n0"]
 
 

@@ -79,13 +79,13 @@ def test_channel_bump(repo: FleetRepo, inside: Path) -> None:
         }
     ]
     resources = result["resources"]
-    assert resources["summary"] == {"create": 0, "update": 5, "delete": 0}
+    assert resources["summary"] == {"create": 0, "update": 3, "delete": 0}
     assert resources["byType"] == {
         "ConfigMap": {"create": 0, "update": 2, "delete": 0},
-        "Deployment": {"create": 0, "update": 3, "delete": 0},
+        "TenantControlPlane": {"create": 0, "update": 1, "delete": 0},
     }
-    apiserver = next(c for c in resources["changes"] if c["id"] == "r1/batch/control-plane/deployment-kube-apiserver")
-    assert apiserver["fields"] == ["spec.template.spec.containers[0].image"]
+    tcp = next(c for c in resources["changes"] if c["id"] == "r1/batch/control-plane/tenantcontrolplane-batch")
+    assert tcp["fields"] == ["spec.kubernetes.version"]
     # the rapid-channel cluster is untouched
     assert not any(c["id"].startswith("r1/train/") for c in resources["changes"])
 
@@ -105,18 +105,27 @@ def test_new_cluster(repo: FleetRepo, inside: Path) -> None:
     result = json.loads(out)
     assert [(c["subject"], c["action"]) for c in changes(result, "cluster")] == [("r1/infer", "added")]
     resources = result["resources"]
-    assert resources["summary"] == {"create": 18, "update": 0, "delete": 0}
     created = {t: row["create"] for t, row in resources["byType"].items()}
     assert created == {
-        "ConfigMap": 2,  # fleetc-cluster, nodepool-gpu
-        "Deployment": 3,  # apiserver, controller-manager, scheduler
-        "HelmRelease": 4,  # a GPU cluster: the bundle's gpu-only add-on included
+        "Certificate": 4,  # the etcd CA, server, peer, root client
+        "ConfigMap": 4,  # fleetc-cluster, etcd-scripts, audit-policy, nodepool-gpu
+        "CronJob": 3,  # etcd members, defrag, snapshot
+        "DataStore": 1,
+        "HelmRelease": 4,  # a GPU cluster: the bundle's gpu-only add-on included; in the same run (one pulumi up)
+        "Issuer": 2,  # self-signed, the etcd CA
+        "Job": 1,  # the encryption key
         "Namespace": 1,
-        "PodDisruptionBudget": 4,
+        "PersistentVolumeClaim": 1,  # etcd snapshots
+        "PodDisruptionBudget": 2,  # etcd, the control-plane pods
         "Provider": 1,
-        "Service": 2,
+        "Role": 1,
+        "RoleBinding": 1,
+        "Service": 1,  # etcd (Kamaji makes the apiserver's)
+        "ServiceAccount": 1,
         "StatefulSet": 1,
+        "TenantControlPlane": 1,
     }
+    assert resources["summary"] == {"create": sum(created.values()), "update": 0, "delete": 0}
     assert all(c["id"].startswith("r1/infer/") for c in resources["changes"])
 
 
@@ -191,7 +200,7 @@ def test_approval_added(repo: FleetRepo) -> None:
     assert ("r1/train", "upgrade-control-plane", "1.31.2") in steps
     assert live.resources is not None
     updated = {c.id for c in live.resources.meaningful if c.op == "update"}
-    assert "r1/train/control-plane/deployment-kube-apiserver" in updated
+    assert "r1/train/control-plane/tenantcontrolplane-train" in updated
     # the plan and live-only rules appear in the report
     text = to_markdown(live)
     assert "Plan for head: " in text and "steps now" in text

@@ -81,7 +81,10 @@ def test_every_leaf_becomes_one_file_of_kubernetes_objects(
             assert (chart["chart"], chart["version"]) == (node.props["chart"], node.props["version"])
             assert release["spec"]["values"] == node.props["values"]
             assert release["spec"]["targetNamespace"] == node.props["namespace"]
-            assert release["spec"]["kubeConfig"]["secretRef"] == {"name": f"{cluster}-kubeconfig", "key": "value"}
+            # Kamaji's admin kubeconfig, the variant whose server is the apiserver's Service (Flux runs in the
+            # management cluster)
+            secret_ref = {"name": f"{cluster}-admin-kubeconfig", "key": "admin.svc"}
+            assert release["spec"]["kubeConfig"]["secretRef"] == secret_ref
             assert release["metadata"]["namespace"] == f"cp-{cluster}"
         else:
             assert path.parent.name == "cluster"
@@ -133,7 +136,7 @@ def test_keep_live_fields_come_from_the_previous_render(tmp_path: Path) -> None:
     at_target = compile_region(spec, make_plan(spec), region, NOW)
     write_region(tmp_path, region, render_graph(at_target))
     pool = tmp_path / region / "beta-train" / "management" / "configmap-nodepool-gb200.yaml"
-    apiserver = tmp_path / region / "beta-train" / "management" / "deployment-kube-apiserver.yaml"
+    apiserver = tmp_path / region / "beta-train" / "management" / "tenantcontrolplane-beta-train.yaml"
     before_pool, before_api = load(pool)[0], load(apiserver)[0]
     assert before_pool["data"]["image"] == "gpu-node-2024.12.0"
 

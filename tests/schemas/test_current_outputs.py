@@ -135,8 +135,13 @@ def test_the_outputs_cover_every_kind_fleetc_emits() -> None:
     compiled = {(o["apiVersion"], o["kind"]) for _, o in _manifests()}
     rendered = {(d["apiVersion"], d["kind"]) for _, (_, d) in _documents()}
     assert {
-        ("apps/v1", "Deployment"),
+        ("kamaji.clastix.io/v1alpha1", "TenantControlPlane"),
+        ("kamaji.clastix.io/v1alpha1", "DataStore"),
+        ("cert-manager.io/v1", "Issuer"),
+        ("cert-manager.io/v1", "Certificate"),
         ("apps/v1", "StatefulSet"),
+        ("batch/v1", "CronJob"),
+        ("batch/v1", "Job"),
         ("v1", "Service"),
         ("policy/v1", "PodDisruptionBudget"),
     } <= compiled

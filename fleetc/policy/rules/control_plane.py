@@ -1,4 +1,7 @@
-"""Rules over a hosted control plane: the Deployments, StatefulSet and PDBs in ``cp-<cluster>``.
+"""Rules over a hosted control plane: the TenantControlPlane, etcd StatefulSet and PDBs in ``cp-<cluster>``.
+
+The apiserver rules read a Kamaji TenantControlPlane (docs/spec.md 6.1) and,
+for stacks and renders of the earlier form, a Deployment ``kube-apiserver``.
 
 A customer cluster's control plane is a handful of pods in the management
 cluster; one careless value there (one apiserver, two etcd members, a PDB
@@ -11,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from fleetc import conventions
 from fleetc.compile.graph import DesiredGraph, Node
 from fleetc.policy import k8s
 from fleetc.policy.model import Blame, Finding, RuleContext
@@ -22,8 +26,28 @@ MIN_FAILURE_DOMAINS = 3
 CONTROL_PLANE_WORKLOADS = ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd")
 
 
+def _is_tenant_control_plane(node: Node) -> bool:
+    return node.api_kind == conventions.TENANT_CONTROL_PLANE and k8s.in_control_plane(node)
+
+
 def _is_apiserver(node: Node) -> bool:
-    return k8s.is_manifest(node, "Deployment", "kube-apiserver") and k8s.in_control_plane(node)
+    legacy = k8s.is_manifest(node, "Deployment", "kube-apiserver") and k8s.in_control_plane(node)
+    return legacy or _is_tenant_control_plane(node)
+
+
+def _apiserver_replicas(node: Node) -> float | None:
+    if _is_tenant_control_plane(node):
+        return k8s.number(k8s.dig(node.props, "spec", "controlPlane", "deployment", "replicas"))
+    return k8s.replicas(node)
+
+
+def _apiserver_flags(node: Node) -> list[str]:
+    """The apiserver's flags as written: Kamaji's ``extraArgs.apiServer`` or the Deployment's container args."""
+    if _is_tenant_control_plane(node):
+        flags = k8s.dig(node.props, "spec", "controlPlane", "deployment", "extraArgs", "apiServer")
+    else:
+        flags = [a for c in k8s.containers(node) for a in k8s.sequence(k8s.mapping(c).get("args"))]
+    return [str(f) for f in k8s.sequence(flags)]
 
 
 def _is_etcd(node: Node) -> bool:
@@ -37,7 +61,7 @@ def _count(value: float | None) -> str:
 def cp_ha_apiservers(node: Node) -> Iterator[Finding]:
     if not _is_apiserver(node):
         return
-    replicas = k8s.replicas(node)
+    replicas = _apiserver_replicas(node)
     if replicas is None or replicas < MIN_APISERVERS:
         yield Finding(
             node,
@@ -167,7 +191,13 @@ def apiserver_rolling(node: Node) -> Iterator[Finding]:
     """Upgrades surge a new apiserver before an old one goes: never fewer than all replicas serving."""
     if not _is_apiserver(node):
         return
-    strategy = k8s.mapping(k8s.dig(node.props, "spec", "strategy"))
+    if _is_tenant_control_plane(node):
+        # Kamaji's default is RollingUpdate with maxSurge 100%, maxUnavailable 0: only a written one can be wrong.
+        strategy = k8s.mapping(k8s.dig(node.props, "spec", "controlPlane", "deployment", "strategy"))
+        if not strategy:
+            return
+    else:
+        strategy = k8s.mapping(k8s.dig(node.props, "spec", "strategy"))
     rolling = k8s.mapping(strategy.get("rollingUpdate"))
     problems: list[str] = []
     if strategy.get("type") != "RollingUpdate":
@@ -187,14 +217,19 @@ def apiserver_rolling(node: Node) -> Iterator[Finding]:
 
 def cp_resources(node: Node) -> Iterator[Finding]:
     """Control-plane pods share the management cluster's nodes: without requests they get evicted first."""
-    if not k8s.in_control_plane(node) or node.api_kind not in k8s.WORKLOAD_KINDS:
+    if _is_tenant_control_plane(node):
+        resources = k8s.mapping(k8s.dig(node.props, "spec", "controlPlane", "deployment", "resources"))
+        named = [(c, k8s.mapping(resources.get(c))) for c in ("apiServer", "controllerManager", "scheduler")]
+    elif k8s.in_control_plane(node) and node.api_kind in k8s.WORKLOAD_KINDS:
+        named = [(str(c.get("name", "?")), k8s.mapping(c.get("resources"))) for c in k8s.containers(node)]
+    else:
         return
     missing: list[str] = []
-    for container in k8s.containers(node):
-        requests = k8s.mapping(k8s.dig(container, "resources", "requests"))
+    for name, resources_of in named:
+        requests = k8s.mapping(resources_of.get("requests"))
         absent = [r for r in ("cpu", "memory") if requests.get(r) in (None, "", 0)]
         if absent:
-            missing.append(f"{container.get('name', '?')} ({', '.join(absent)})")
+            missing.append(f"{name} ({', '.join(absent)})")
     if missing:
         yield Finding(
             node,
@@ -238,12 +273,15 @@ def cp_pdb(graph: DesiredGraph, ctx: RuleContext) -> Iterator[Finding]:
         if node.api_kind == "PodDisruptionBudget" and k8s.in_control_plane(node):
             budgets.setdefault(k8s.namespace(node) or "", []).append(node)
     for node in graph:
-        if node.api_kind not in ("Deployment", "StatefulSet") or not k8s.in_control_plane(node):
-            continue
         name = k8s.object_name(node)
-        if name not in CONTROL_PLANE_WORKLOADS:
+        if _is_tenant_control_plane(node):
+            labels: Mapping[str, Any] = {conventions.KAMAJI_NAME_LABEL: name}  # Kamaji's label on its pods
+        elif node.api_kind in ("Deployment", "StatefulSet") and k8s.in_control_plane(node):
+            if name not in CONTROL_PLANE_WORKLOADS:
+                continue
+            labels = k8s.mapping(k8s.dig(k8s.pod_template(node), "metadata", "labels"))
+        else:
             continue
-        labels = k8s.mapping(k8s.dig(k8s.pod_template(node), "metadata", "labels"))
         matching = [
             pdb
             for pdb in budgets.get(k8s.namespace(node) or "", [])
@@ -257,8 +295,8 @@ def cp_pdb(graph: DesiredGraph, ctx: RuleContext) -> Iterator[Finding]:
                 Blame(("controlPlane",)),
             )
             continue
-        replicas = int(k8s.replicas(node) or 1)
-        if name == "etcd":
+        replicas = int((_apiserver_replicas(node) if _is_apiserver(node) else k8s.replicas(node)) or 1)
+        if name == "etcd" and node.api_kind == "StatefulSet":
             quorum_loss = replicas - (replicas // 2 + 1) + 1
             for pdb in matching:
                 allowed = _allowed_disruptions(pdb, replicas)
@@ -269,3 +307,27 @@ def cp_pdb(graph: DesiredGraph, ctx: RuleContext) -> Iterator[Finding]:
                         f"be evicted at once, which loses quorum: allow at most {quorum_loss - 1} (maxUnavailable: 1)",
                         Blame(("controlPlane", "etcd")),
                     )
+
+
+def cp_audit_log(node: Node) -> Iterator[Finding]:
+    """A customer's control plane keeps an audit trail: who changed what, for incident review and compliance."""
+    if _is_apiserver(node) and not any(f.startswith("--audit-policy-file=") for f in _apiserver_flags(node)):
+        yield Finding(
+            node,
+            "kube-apiserver writes no audit log (no --audit-policy-file): nobody can tell afterwards who deleted a "
+            "tenant's workload or read its Secrets; remove controlPlane.apiServer.audit: false (fleetc's default "
+            "policy logs metadata of every write), or set an auditPolicy",
+            Blame(("controlPlane", "apiServer")),
+        )
+
+
+def cp_encryption_at_rest(node: Node) -> Iterator[Finding]:
+    """Secrets in etcd are encrypted: etcd's volumes and snapshots would otherwise hold every tenant credential."""
+    if _is_apiserver(node) and not any(f.startswith("--encryption-provider-config=") for f in _apiserver_flags(node)):
+        yield Finding(
+            node,
+            "kube-apiserver stores Secrets in etcd in plain text (no --encryption-provider-config): anyone with an "
+            "etcd snapshot or volume reads every credential of the tenant; remove "
+            "controlPlane.apiServer.encryptionAtRest: false",
+            Blame(("controlPlane", "apiServer")),
+        )
