@@ -7,8 +7,8 @@ Run from the repository root::
 
 The snapshot is what ``kubectl get tenantcontrolplanes,deploy,sts -A -o json``
 (management cluster; every cluster in the Kamaji form but eu-west-02/beta-cpu,
-kept in the earlier Deployment + StatefulSet form to show both read) and ``kubectl get nodes,pods -A -o json`` (each customer cluster)
-would print at 2026-11-25T15:00:00Z, a Wednesday, so that
+kept in the earlier Deployment + StatefulSet form to show both read) and
+``kubectl get nodes,pods -A -o json`` (each customer cluster) would print at 2026-11-25T15:00:00Z, a Wednesday, so that
 ``fleetc plan --live examples/live --now 2026-11-25T15:00:00Z`` shows every
 kind of planner decision on one screen:
 

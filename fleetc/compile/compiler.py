@@ -16,6 +16,7 @@ from fleetc.compile import ids
 from fleetc.compile.addons import compile_addons
 from fleetc.compile.context import ClusterContext
 from fleetc.compile.control_plane import compile_control_plane, tenant_control_plane_id
+from fleetc.compile.earlier_control_plane import compile_earlier_control_plane
 from fleetc.compile.graph import DesiredGraph, Kind, Node
 from fleetc.compile.node_pools import compile_pools
 from fleetc.compile.props import KubeconfigRef, ProviderProps, RegionProps
@@ -75,6 +76,8 @@ def compile_region(spec: FleetSpec, plan: Plan, region: str, now: datetime | Non
 
 
 def _cluster_nodes(ctx: ClusterContext) -> list[Node]:
+    if ctx.plan.earlier_form:
+        return [*compile_earlier_control_plane(ctx), _earlier_provider(ctx), *compile_addons(ctx), *compile_pools(ctx)]
     control_plane = compile_control_plane(ctx)
     tcp = tenant_control_plane_id(ctx)
     # The customer cluster's API, through the admin kubeconfig Secret the TenantControlPlane's status names
@@ -101,6 +104,20 @@ def _cluster_nodes(ctx: ClusterContext) -> list[Node]:
     nodes.extend(compile_addons(ctx))
     nodes.extend(compile_pools(ctx))
     return nodes
+
+
+def _earlier_provider(ctx: ClusterContext) -> Node:
+    """The customer API of an earlier-form control plane: the Cluster API Secret it was built with."""
+    return Node(
+        id=ids.provider(ctx.id),
+        kind=Kind.PROVIDER,
+        props=ProviderProps(
+            ctx.id, ctx.region_name, KubeconfigRef(ctx.namespace, ids.kubeconfig_secret(ctx.cluster.name), "value")
+        ),
+        parent=ids.control_plane(ctx.id),
+        cluster=ctx.id,
+        source=where(ctx.cluster, "name"),
+    )
 
 
 def _unknown_plan(spec: FleetSpec, cluster_id: str, cluster: Cluster) -> ClusterPlan:

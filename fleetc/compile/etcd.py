@@ -165,8 +165,8 @@ def statefulset(ctx: ClusterContext, version: Version | None) -> dict[str, Any]:
             "template": {
                 "metadata": {"labels": labels()},
                 "spec": {
-                    "affinity": _affinity(ctx),
-                    **({"topologySpreadConstraints": spread} if (spread := _spread(ctx)) else {}),
+                    "affinity": affinity(ctx),
+                    **({"topologySpreadConstraints": spread_} if (spread_ := spread(ctx)) else {}),
                     "priorityClassName": PRIORITY_CLASS,
                     "automountServiceAccountToken": False,
                     "initContainers": [_tools_init()],
@@ -364,14 +364,14 @@ def _tls_volumes(server: bool) -> list[dict[str, Any]]:
     return [{"name": f"tls-{n}", "secret": {"secretName": secrets[n]}} for n in names]
 
 
-def _affinity(ctx: ClusterContext) -> dict[str, Any]:
+def affinity(ctx: ClusterContext) -> dict[str, Any]:
     """Members spread across the region's failure domains, never two on one node.
 
     The zone anti-affinity is *required* when the region has at least as many
     failure domains as etcd members (one member per domain is possible, and
     losing a rack then costs at most one member). With fewer domains a
     required rule could never be met and members would stay Pending, so it is
-    *preferred* there, and :func:`_spread` adds the hard guarantee that can be
+    *preferred* there, and :func:`spread` adds the hard guarantee that can be
     met: a zone topology spread of skew 1, so no domain ever holds a majority
     (5 members on 3 racks: 2/2/1). The hostname rule is always required.
     """
@@ -388,8 +388,8 @@ def _affinity(ctx: ClusterContext) -> dict[str, Any]:
     }
 
 
-def _spread(ctx: ClusterContext) -> list[dict[str, Any]]:
-    """The hard zone spread used when anti-affinity can only be preferred (see :func:`_affinity`)."""
+def spread(ctx: ClusterContext) -> list[dict[str, Any]]:
+    """The hard zone spread used when anti-affinity can only be preferred (see :func:`affinity`)."""
     if _one_member_per_domain(ctx):
         return []
     return [

@@ -49,6 +49,7 @@ class ControlPlaneFacts:
     etcd_version: Version | None  # image tag of StatefulSet etcd
     etcd_ready: bool | None  # all replicas updated and ready
     problems: tuple[str, ...] = ()
+    earlier_form: bool = False  # Deployment kube-apiserver, no TenantControlPlane (docs/control-plane.md)
 
     @property
     def ready(self) -> bool | None:

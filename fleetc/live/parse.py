@@ -190,6 +190,7 @@ def control_plane_facts(
         etcd_version=etcd[0],
         etcd_ready=etcd[1],
         problems=tuple(problems),
+        earlier_form=deployment is not None,
     )
 
 

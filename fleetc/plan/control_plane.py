@@ -99,6 +99,24 @@ def rolling_detail(cp: ControlPlaneFacts) -> str:
     return f"control plane is rolling ({' and '.join(parts)} not all replicas updated and ready)"
 
 
+def migration_block(cluster_id: str, cp: ControlPlaneFacts, cp_work: bool) -> Blocked | None:
+    """A control plane of the earlier form does not move: Kamaji would bring a new CA every kubelet distrusts.
+
+    fleetc keeps such a control plane exactly as it was compiled before
+    (docs/control-plane.md, "The earlier form"); its version changes only
+    after a person has migrated it to a TenantControlPlane.
+    """
+    if not (cp.earlier_form and cp_work):
+        return None
+    return Blocked(
+        cluster_id,
+        Reason.HALTED,
+        "its control plane runs in the earlier form (Deployment kube-apiserver, no Kamaji TenantControlPlane); "
+        "fleetc upgrades only TenantControlPlanes, and moving this one to Kamaji changes the cluster's CA: "
+        "migrate it by hand (docs/control-plane.md, \"The earlier form\"), then the upgrade continues",
+    )
+
+
 def downgrade_block(cluster_id: str, apiserver: Version, etcd: Version, targets: Targets) -> Blocked | None:
     """A live version newer than the target, or a major apart: fleetc does not go there."""
     target = targets.kubernetes

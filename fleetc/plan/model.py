@@ -208,6 +208,7 @@ class ClusterPlan:
     pools: tuple[PoolStatus, ...] = ()
     stage_kubernetes: Version | None = None  # the control-plane version of the path's current stage (None: target)
     stage_image: str | None = None  # the node image nodes move to in this stage (None: node_image)
+    earlier_form: bool = False  # the live control plane is the earlier Deployment form: compiled as it is
 
     @property
     def nodes_kubernetes(self) -> Version:

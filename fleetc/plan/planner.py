@@ -40,12 +40,13 @@ clock must clear: a gate, ``halted`` or ``unknown-state``), else
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from fleetc.live.facts import ClusterLive, ControlPlaneFacts, LiveState, NodeFacts
-from fleetc.plan.control_plane import KnownVersions, decide, downgrade_block, fleet_versions
+from fleetc.plan.control_plane import KnownVersions, decide, downgrade_block, fleet_versions, migration_block
 from fleetc.plan.gates import ClusterRef, gate_blocks, index_approvals
 from fleetc.plan.model import Blocked, ClusterPlan, Phase, Plan, PoolStatus, Reason, Step, blocked_key, step_key
 from fleetc.plan.path import Refusal, Stage, plan_path
@@ -144,11 +145,25 @@ def plan_cluster(inputs: Inputs, ref: ClusterRef, live: ClusterLive) -> ClusterR
     if reasons or cp is None or live.nodes is None:
         detail = f"live state unknown: {'; '.join(reasons)}; nothing in this cluster changes until it can be read"
         pools = _pool_statuses(inputs, ref, targets, live.nodes) if live.nodes is not None else ()
+        earlier = cp is not None and cp.earlier_form
         return ClusterResult(
-            ClusterPlan(ref.id, Phase.UNKNOWN, targets.kubernetes, targets.node_image, None, None, live_version, pools),
+            ClusterPlan(
+                ref.id,
+                Phase.UNKNOWN,
+                targets.kubernetes,
+                targets.node_image,
+                None,
+                None,
+                live_version,
+                pools,
+                earlier_form=earlier,
+            ),
             blocked=[Blocked(ref.id, Reason.UNKNOWN_STATE, detail)],
         )
-    return _plan_known(inputs, ref, targets, cp, live.nodes)
+    result = _plan_known(inputs, ref, targets, cp, live.nodes)
+    if cp.earlier_form:
+        result.plan = dataclasses.replace(result.plan, earlier_form=True)
+    return result
 
 
 def _plan_known(
@@ -163,7 +178,7 @@ def _plan_known(
     result = ClusterResult(
         ClusterPlan(ref.id, Phase.BLOCKED, targets.kubernetes, targets.node_image, apiserver, etcd, apiserver)
     )
-    stop = downgrade_block(ref.id, apiserver, etcd, targets)
+    stop = downgrade_block(ref.id, apiserver, etcd, targets) or migration_block(ref.id, cp, cp_work)
     path = _path(inputs, ref, targets, apiserver, members, outsiders) if stop is None else None
     if isinstance(path, Refusal):
         stop = Blocked(

@@ -214,3 +214,14 @@ def test_a_new_cluster_comes_up_in_one_run(spec: FleetSpec) -> None:
 def test_endpoints_are_validated() -> None:
     with pytest.raises(ValueError, match="not an IP address"):
         Endpoint.model_validate({"address": "api.example"})
+
+
+def test_an_earlier_form_control_plane_is_compiled_as_it_was(spec: FleetSpec) -> None:
+    """Replacing it with a TenantControlPlane would change the cluster's CA: it stays what is live."""
+    graph = region(spec, **{ALPHA: {"earlier_form": True}})
+    leaves = {n.id.rsplit("/", 1)[1] for n in graph if n.parent == f"{ALPHA}/control-plane"}
+    assert {"deployment-kube-apiserver", "statefulset-etcd", "deployment-kube-scheduler"} <= leaves
+    assert not any(leaf.startswith(("tenantcontrolplane", "datastore", "certificate")) for leaf in leaves)
+    ref = graph.nodes[f"{ALPHA}/provider"].typed(ProviderProps).kubeconfig_secret
+    assert ref is not None and (ref.name, ref.key, ref.status_of) == ("alpha-train-kubeconfig", "value", None)
+    assert tcp_of(graph, BETA)["kind"] == "TenantControlPlane"  # the others are not affected

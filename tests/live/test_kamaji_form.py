@@ -102,8 +102,23 @@ def test_the_api_reader_reads_a_kamaji_cluster_and_its_admin_kubeconfig(state: s
         api.management["/mgmt/api/v1/namespaces/cp-a/secrets/a-admin-kubeconfig"] = secret
         options = KubeOptions(timeout=1.0, attempts=2, backoff=0.01, max_backoff=0.02)
         management, lists = fetch_region_lists(api.management_kubeconfig(), "r", ("a",), options=options)
+        if state == "Ready":  # `fleetc live export` writes the TenantControlPlane, and it reads back the same
+            import json
+            import tempfile
+
+            from fleetc.live.export import export_snapshot
+            from fleetc.live.snapshot import read_snapshot
+
+            with tempfile.TemporaryDirectory() as out:
+                report = export_snapshot(api.management_kubeconfig(), {"r": ["a"]}, PREFIX, Path(out), options=options)
+                assert report.ok, report.problems
+                written = json.loads((Path(out) / "r" / "management.json").read_text())
+                assert "TenantControlPlane" in {item["kind"] for item in written["items"]}
+                exported = read_snapshot(Path(out), "r", ("a",), PREFIX).cluster("a")
     region = assemble_region("r", ("a",), management, lists, PREFIX)  # type: ignore[arg-type]
     cluster = region.cluster("a")
+    if state == "Ready":
+        assert exported == cluster
     if state is None:
         assert not cluster.known and cluster.problems
         return

@@ -150,3 +150,17 @@ def test_unknown_control_plane_leaves_the_live_one_alone() -> None:
         assert blocked.reason is Reason.UNKNOWN_STATE
         cp = p.clusters["r1/c1"]
         assert (cp.phase, cp.control_plane_version, cp.etcd_version) == ("unknown", None, None)
+
+
+def test_an_earlier_form_control_plane_is_held_with_a_reason() -> None:
+    """docs/control-plane.md, "The earlier form": fleetc never swaps it for a TenantControlPlane by itself."""
+    from fleetc.live.facts import ControlPlaneFacts
+    from fleetc.plan.control_plane import migration_block
+    from fleetc.versions import Version
+
+    earlier = ControlPlaneFacts(Version(1, 30, 6), True, 3, Version(3, 5, 16), True, earlier_form=True)
+    blocked = migration_block("r/a", earlier, cp_work=True)
+    assert blocked is not None and blocked.reason == "halted" and "earlier form" in blocked.detail
+    assert migration_block("r/a", earlier, cp_work=False) is None  # nodes may still roll at the same version
+    kamaji = ControlPlaneFacts(Version(1, 30, 6), True, 3, Version(3, 5, 16), True)
+    assert migration_block("r/a", kamaji, cp_work=True) is None

@@ -201,6 +201,8 @@ def test_every_rule_has_a_failing_case() -> None:
         "kubelet-skew-live",
         "cp-one-minor-step",
         "etcd-spread",
+        "cp-encryption-at-rest",  # TenantControlPlanes: test_control_plane_rules_read_the_tenant_control_plane
+        "cp-audit-log",
     }
     assert covered >= set(RULES_BY_ID)
 
@@ -325,3 +327,30 @@ def test_violations_are_sorted_by_location_and_rendered() -> None:
     assert found == sorted(found, key=lambda v: v.sort_key())
     line = str(next(v for v in found if v.rule == "cp-ha-apiservers"))
     assert line.startswith(f"{g.SRC}: [mandatory] cp-ha-apiservers: {g.CID}: kube-apiserver runs 1 replicas")
+
+
+def test_control_plane_rules_read_the_tenant_control_plane() -> None:
+    """The compiler's Kamaji form: the same rules judge the TenantControlPlane's replicas, resources, flags, PDB."""
+    from datetime import UTC, datetime
+
+    from fleetc.compile import compile_region
+    from fleetc.policy.runner import run_rules
+
+    from tests.compile.plans import example_spec, make_plan, with_cluster
+
+    spec = example_spec()
+    cluster = spec.cluster("us-east-04/alpha-train")
+    assert cluster is not None
+    api = cluster.control_plane.api_server.model_copy(update={"audit": False, "encryption_at_rest": False})
+    weak = with_cluster(
+        spec,
+        "us-east-04",
+        "alpha-train",
+        control_plane=cluster.control_plane.model_copy(update={"replicas": 1, "api_server": api}),
+    )
+    graph = compile_region(weak, make_plan(weak, "us-east-04"), "us-east-04", datetime(2026, 11, 25, tzinfo=UTC))
+    graph = g.drop(graph, "us-east-04/alpha-train/control-plane/poddisruptionbudget-alpha-train-control-plane")
+    found = {(v.rule, v.subject) for v in run_rules(graph, spec=weak)}
+    for rule in ("cp-ha-apiservers", "cp-encryption-at-rest", "cp-audit-log", "cp-pdb"):
+        assert (rule, "us-east-04/alpha-train") in found, rule
+    assert not {rule for rule, subject in found if subject == "us-east-04/beta-train" and rule.startswith("cp-")}
