@@ -151,7 +151,13 @@ def manifest_resource(node: Node, opts: pulumi.ResourceOptions) -> pulumi.Custom
     api_version, kind = obj.pop("apiVersion"), obj.pop("kind")
     cls = MANIFEST_CLASSES.get((api_version, kind))
     if cls is None:
-        raise ValueError(f"{node.id}: no pulumi-kubernetes class for {api_version} {kind}")
+        # A custom resource (ServiceMonitor, PrometheusRule...): the generic class, which carries metadata and spec.
+        extra = sorted(set(obj) - {"metadata", "spec"})
+        if extra:
+            raise ValueError(f"{node.id}: {api_version} {kind} has fields a CustomResource cannot carry: {extra}")
+        return k8s.apiextensions.CustomResource(
+            node.id, api_version=api_version, kind=kind, metadata=obj.get("metadata"), spec=obj.get("spec"), opts=opts
+        )
     return cls(node.id, opts=opts, **{_snake(key): value for key, value in obj.items()})
 
 

@@ -105,7 +105,7 @@ def test_new_cluster(repo: FleetRepo, inside: Path) -> None:
     result = json.loads(out)
     assert [(c["subject"], c["action"]) for c in changes(result, "cluster")] == [("r1/infer", "added")]
     resources = result["resources"]
-    assert resources["summary"] == {"create": 18, "update": 0, "delete": 0}
+    assert resources["summary"] == {"create": 22, "update": 0, "delete": 0}
     created = {t: row["create"] for t, row in resources["byType"].items()}
     assert created == {
         "ConfigMap": 2,  # fleetc-cluster, nodepool-gpu
@@ -113,8 +113,11 @@ def test_new_cluster(repo: FleetRepo, inside: Path) -> None:
         "HelmRelease": 4,  # a GPU cluster: the bundle's gpu-only add-on included
         "Namespace": 1,
         "PodDisruptionBudget": 4,
+        "PodMonitor": 1,  # konnectivity-server (fleetc.compile.monitoring)
+        "PrometheusRule": 1,
         "Provider": 1,
         "Service": 2,
+        "ServiceMonitor": 2,  # etcd, kube-apiserver
         "StatefulSet": 1,
     }
     assert all(c["id"].startswith("r1/infer/") for c in resources["changes"])

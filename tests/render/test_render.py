@@ -61,9 +61,12 @@ def test_every_leaf_becomes_one_file_of_kubernetes_objects(
         node = graph.nodes[by_path[path].node_id]
         documents = load(path)
         cluster = path.relative_to(tmp_path / region).parts[0]
-        assert node.cluster == f"{region}/{cluster}"
+        if node.cluster is None:  # the management cluster's own batteries (fleetc.compile.management)
+            assert path.parent == tmp_path / region / "_management"
+        else:
+            assert node.cluster == f"{region}/{cluster}"
         if node.kind is Kind.MANIFEST:
-            assert path.parent.name == "management"
+            assert path.parent.name in ("management", "_management")
             expected = kube_object(node)
             for field in keep_live_paths(node):  # nothing to keep them from: left out, so they stay as live
                 *parents, last = field.split(".")
@@ -73,7 +76,7 @@ def test_every_leaf_becomes_one_file_of_kubernetes_objects(
                 del holder[last]
             assert documents == [expected]
         elif node.kind is Kind.HELM_RELEASE:
-            assert path.parent.name == "management" and path.name == f"helmrelease-{node.props['name']}.yaml"
+            assert path.name == f"helmrelease-{node.props['name']}.yaml"
             repository, release = documents
             assert (repository["kind"], release["kind"]) == ("HelmRepository", "HelmRelease")
             assert repository["spec"]["url"] == node.props["repository"]
@@ -81,8 +84,12 @@ def test_every_leaf_becomes_one_file_of_kubernetes_objects(
             assert (chart["chart"], chart["version"]) == (node.props["chart"], node.props["version"])
             assert release["spec"]["values"] == node.props["values"]
             assert release["spec"]["targetNamespace"] == node.props["namespace"]
-            assert release["spec"]["kubeConfig"]["secretRef"] == {"name": f"{cluster}-kubeconfig", "key": "value"}
-            assert release["metadata"]["namespace"] == f"cp-{cluster}"
+            if node.cluster is None:  # installed into the cluster Flux runs in: no kubeConfig
+                assert "kubeConfig" not in release["spec"] and release["metadata"]["namespace"] == "flux-system"
+            else:
+                assert path.parent.name == "management"
+                assert release["spec"]["kubeConfig"]["secretRef"] == {"name": f"{cluster}-kubeconfig", "key": "value"}
+                assert release["metadata"]["namespace"] == f"cp-{cluster}"
         else:
             assert path.parent.name == "cluster"
             (obj,) = documents
