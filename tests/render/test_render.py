@@ -263,3 +263,28 @@ def test_cli_render_needs_live(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "--live is required" in result.stderr and "--live kube" in result.stderr
     assert not (tmp_path / "out").exists()  # nothing written
+
+
+def test_cli_render_writes_the_batteries_and_the_flags_leave_them_out(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert render_cli(out).exit_code == 0
+    batteries = out / "us-east-04" / "_management"
+    assert sorted(p.name for p in batteries.iterdir()) == [
+        "helmrelease-cert-manager.yaml",
+        "helmrelease-kamaji.yaml",
+        "servicemonitor-kamaji.yaml",
+    ]
+    monitors = sorted(p.name for p in (out / "us-east-04" / "alpha-train" / "management").glob("*monitor*"))
+    assert monitors == [
+        "podmonitor-konnectivity-server.yaml",
+        "servicemonitor-etcd.yaml",
+        "servicemonitor-kube-apiserver.yaml",
+    ]
+    # a re-render with every battery managed elsewhere removes what the first one wrote
+    result = render_cli(out, "--no-kamaji", "--no-cert-manager", "--no-monitoring")
+    assert result.exit_code == 0, result.output
+    assert not batteries.exists()
+    assert not list(out.rglob("*monitor*.yaml")) and not list(out.rglob("prometheusrule-*.yaml"))
+    result = render_cli(out, "--no-cert-manager")
+    kamaji = yaml.safe_load_all((batteries / "helmrelease-kamaji.yaml").read_text())
+    assert result.exit_code == 0 and "dependsOn" not in list(kamaji)[1]["spec"]
