@@ -14,8 +14,10 @@ app.kubernetes.io, fleetc's own ``fleetc.dev``) are module constants.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from types import MappingProxyType
 
 # --------------------------------------------------------------- Kubernetes' own
 
@@ -42,6 +44,18 @@ CLUSTER_CONFIGMAP = "fleetc-cluster"  # per cluster in cp-<cluster>: applied rev
 # Objects and containers of a hosted control plane in the management cluster (docs/spec.md sections 4 and 6.1).
 APISERVER = "kube-apiserver"
 ETCD = "etcd"
+
+
+# --------------------------------------------------------------- other owners' names fleetc relies on
+
+# Kamaji's labels on every object it creates for a TenantControlPlane (internal/constants/labels.go, 26.8.2-edge).
+KAMAJI_NAME_LABEL = "kamaji.clastix.io/name"  # the TenantControlPlane's name; also on its pods
+KAMAJI_COMPONENT_LABEL = "kamaji.clastix.io/component"  # which of Kamaji's resources made it ("service", ...)
+
+# What makes kube-prometheus-stack's Prometheus pick up a ServiceMonitor, PodMonitor or PrometheusRule: with
+# the chart's defaults (``*SelectorNilUsesHelmValues: true``) the label ``release: <its Helm release name>``,
+# in any namespace. fleetc assumes the release is named kube-prometheus-stack (docs/management-cluster.md).
+PROMETHEUS_SELECTOR_LABELS: Mapping[str, str] = MappingProxyType({"release": "kube-prometheus-stack"})
 
 
 def cluster_id(region: str, name: str) -> str:

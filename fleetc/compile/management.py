@@ -30,9 +30,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from fleetc import conventions
 from fleetc.compile import ids
 from fleetc.compile.graph import Kind, Node
-from fleetc.compile.monitoring import MONITORING_API, PROMETHEUS_SELECTOR_LABELS
+from fleetc.compile.monitoring import MONITORING_API
 from fleetc.compile.objects import SOURCE_ANNOTATION, k8s_object
 from fleetc.compile.props import HelmReleaseProps
 from fleetc.errors import Pos
@@ -175,7 +176,7 @@ def _kamaji_monitor(region: str, kamaji: Node, source: Pos | None) -> Node:
         "ServiceMonitor",
         KAMAJI,
         namespace=KAMAJI_NAMESPACE,
-        labels=PROMETHEUS_SELECTOR_LABELS,
+        labels=conventions.PROMETHEUS_SELECTOR_LABELS,
         spec={
             # The chart's metrics Service: selector labels of its release, component "metrics" (templates/_helpers.tpl).
             "selector": {

@@ -28,8 +28,9 @@ Per cluster, in its control-plane namespace ``cp-<cluster>`` (docs/management-cl
   controller, which :mod:`fleetc.compile.management` scrapes when it installs Kamaji).
 
 Every expression is scoped to this cluster's namespace, so N clusters' rules never fire N copies of
-one alert. Every Secret referenced is created by Kamaji from the TenantControlPlane ``<cluster>``
-(:data:`KAMAJI_SECRETS` names them). Facts about Kamaji are from its source at tag 26.8.2-edge.
+one alert. Monitors and the rule carry ``conventions.PROMETHEUS_SELECTOR_LABELS``. Every Secret
+referenced is created by Kamaji from the TenantControlPlane ``<cluster>`` (:data:`KAMAJI_SECRETS`).
+Facts about Kamaji are from its source at tag 26.8.2-edge.
 """
 
 from __future__ import annotations
@@ -45,17 +46,8 @@ if TYPE_CHECKING:  # context.py imports management.py, which imports this module
 
 MONITORING_API = "monitoring.coreos.com/v1"
 
-# The one place that says which labels make kube-prometheus-stack's Prometheus pick up a monitor or a rule:
-# with the chart's defaults (``*SelectorNilUsesHelmValues: true``) it selects ServiceMonitors, PodMonitors and
-# PrometheusRules labelled ``release: <its Helm release name>``, in every namespace. fleetc assumes the release
-# is named ``kube-prometheus-stack`` (docs/management-cluster.md).
-PROMETHEUS_SELECTOR_LABELS: Mapping[str, str] = {"release": "kube-prometheus-stack"}
-
-# Kamaji's labels (internal/constants/labels.go): on every object it creates for a TenantControlPlane.
-KAMAJI_NAME_LABEL = "kamaji.clastix.io/name"  # the TenantControlPlane's name; also on its pods
-KAMAJI_COMPONENT_LABEL = "kamaji.clastix.io/component"  # which Kamaji resource made it ("service", ...)
 KAMAJI_SERVICE_COMPONENT = "service"
-APISERVER_PORT_NAME = "kube-apiserver"  # the first port of Kamaji's Service ``<cluster>``
+APISERVER_PORT_NAME = conventions.APISERVER  # the first port of Kamaji's Service ``<cluster>``
 KONNECTIVITY_SERVER = "konnectivity-server"  # the container's name
 KONNECTIVITY_METRICS_PORT_NAME = "adminport"  # container port 8133
 KONNECTIVITY_SERVER_EXTRA_ARGS: tuple[str, ...] = ("--admin-bind-address=0.0.0.0",)
@@ -69,7 +61,7 @@ CA_CERT_KEY = "ca.crt"
 KAMAJI_SECRETS = (APISERVER_CLIENT_SECRET_SUFFIX, CA_SECRET_SUFFIX)
 
 # The dedicated etcd (compiled by fleetc.compile.control_plane): Service ``etcd``, port ``metrics``.
-ETCD = "etcd"
+ETCD = conventions.ETCD
 ETCD_METRICS_PORT_NAME = "metrics"
 
 SCRAPE_INTERVAL = "30s"
@@ -106,12 +98,12 @@ def kamaji_secret(cluster_name: str, suffix: str) -> str:
 
 def apiserver_selector(cluster_name: str) -> dict[str, str]:
     """Kamaji's Service ``<cluster>`` (the apiserver's, konnectivity's port is on it too)."""
-    return {KAMAJI_NAME_LABEL: cluster_name, KAMAJI_COMPONENT_LABEL: KAMAJI_SERVICE_COMPONENT}
+    return {conventions.KAMAJI_NAME_LABEL: cluster_name, conventions.KAMAJI_COMPONENT_LABEL: KAMAJI_SERVICE_COMPONENT}
 
 
 def control_plane_pod_selector(cluster_name: str) -> dict[str, str]:
     """The TenantControlPlane's pods (apiserver, controller-manager, scheduler, konnectivity-server)."""
-    return {KAMAJI_NAME_LABEL: cluster_name}
+    return {conventions.KAMAJI_NAME_LABEL: cluster_name}
 
 
 def etcd_selector() -> dict[str, str]:
@@ -125,7 +117,9 @@ def control_plane_monitors(ctx: ClusterContext) -> list[dict[str, Any]]:
 
 
 def _monitor(ctx: ClusterContext, kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
-    return k8s_object(MONITORING_API, kind, name, namespace=ctx.namespace, labels=PROMETHEUS_SELECTOR_LABELS, spec=spec)
+    return k8s_object(
+        MONITORING_API, kind, name, namespace=ctx.namespace, labels=conventions.PROMETHEUS_SELECTOR_LABELS, spec=spec
+    )
 
 
 def _etcd_monitor(ctx: ClusterContext) -> dict[str, Any]:

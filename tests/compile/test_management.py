@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from fleetc import conventions
 from fleetc.compile import compile_region, ids
 from fleetc.compile.graph import Kind
 from fleetc.compile.management import (
@@ -16,7 +17,7 @@ from fleetc.compile.management import (
     control_plane_deps,
     management_options,
 )
-from fleetc.compile.monitoring import MONITORING_API, PROMETHEUS_SELECTOR_LABELS
+from fleetc.compile.monitoring import MONITORING_API
 from fleetc.compile.props import HelmReleaseProps
 from fleetc.spec.fleet import FleetSpec
 
@@ -90,7 +91,7 @@ def test_kamaji_controller_monitor_is_labelled_for_kube_prometheus_stack() -> No
     monitor = nodes[ids.manifest(ids.batteries(REGION), "ServiceMonitor", "kamaji")]
     assert monitor.deps == (battery(REGION, "kamaji"),)
     labels = monitor.props["metadata"]["labels"]
-    assert PROMETHEUS_SELECTOR_LABELS.items() <= labels.items()
+    assert conventions.PROMETHEUS_SELECTOR_LABELS.items() <= labels.items()
     assert monitor.props["metadata"]["namespace"] == "kamaji-system"
 
 

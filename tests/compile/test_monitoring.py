@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from fleetc import conventions
 from fleetc.compile import compile_region, ids
 from fleetc.compile import monitoring as mon
 from fleetc.compile.graph import DesiredGraph, Kind
@@ -104,7 +105,7 @@ def test_every_control_plane_gets_its_monitors_in_its_group(graph: DesiredGraph)
             assert node.deps == (ns_node.id,)  # namespaced: after the namespace exists
             obj = node.props
             assert obj["metadata"]["namespace"] == ns_node.props["metadata"]["name"]
-            assert obj["metadata"]["labels"] == {**mon.PROMETHEUS_SELECTOR_LABELS, MANAGED_BY_LABEL: "fleetc"}
+            assert obj["metadata"]["labels"] == {**conventions.PROMETHEUS_SELECTOR_LABELS, MANAGED_BY_LABEL: "fleetc"}
             assert obj["metadata"]["annotations"][SOURCE_ANNOTATION]
 
 
