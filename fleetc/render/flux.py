@@ -71,6 +71,8 @@ def helm_objects(node: Node, provider: Node, deps: Sequence[Node] = ()) -> list[
         "targetNamespace": release.namespace,
         # Helm's release records live on the customer cluster, next to the release, as with `helm install`.
         "storageNamespace": release.namespace,
+        # Without one (the management cluster's batteries) Flux installs into the cluster it runs in.
+        **({"kubeConfig": {"secretRef": {"name": secret.name, "key": secret.key}}} if secret is not None else {}),
         "install": {"createNamespace": release.create_namespace},
         "chart": {
             "spec": {
@@ -81,8 +83,6 @@ def helm_objects(node: Node, provider: Node, deps: Sequence[Node] = ()) -> list[
         },
         "values": release.helm_values,
     }
-    if secret is not None:
-        release_spec["kubeConfig"] = {"secretRef": {"name": secret.name, "key": secret.key}}
     if deps:
         release_spec["dependsOn"] = [{"name": dep.typed(HelmReleaseProps).name, "namespace": namespace} for dep in deps]
     return [
