@@ -12,6 +12,9 @@ Config (``pulumi config``):
   fleetc:live        ``kube`` (default) or a snapshot directory, relative to the project
   fleetc:kubeconfig  the management cluster's kubeconfig (secret); also used to read live state
   fleetc:now         optional ISO 8601 clock, for reproducible previews
+  fleetc:management  optional object {kamaji: bool, certManager: bool, monitoring: bool}, each true by default:
+                     what the stack installs into the management cluster and whether it runs
+                     kube-prometheus-stack (fleetc.compile.management, docs/management-cluster.md)
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import pulumi
 
 from components.groups import Region, RegionArgs
 from fleetc.compile import compile_region
+from fleetc.compile.management import ManagementOptions, management_options
 from fleetc.errors import FleetcError
 from fleetc.pipeline import plan_from_live
 from fleetc.report.plan_state import stack_outputs
@@ -40,6 +44,21 @@ def fail(message: str, details: Sequence[str] = ()) -> NoReturn:
     raise pulumi.RunError(message)
 
 
+def _management(config: pulumi.Config) -> ManagementOptions:
+    """``fleetc:management`` as options; a value of the wrong shape stops the program with one clean error."""
+    try:
+        value = config.get_object("management")
+    except pulumi.ConfigTypeError:
+        fail(
+            "fleetc:management is not valid JSON: set it as an object, e.g. "
+            "pulumi config set --path 'fleetc:management.kamaji' false"
+        )
+    try:
+        return management_options(value)
+    except ValueError as error:
+        fail(str(error))
+
+
 def run(project: Path) -> None:
     """The whole program for the fleet repository in ``project``."""
     config = pulumi.Config("fleetc")
@@ -51,6 +70,7 @@ def run(project: Path) -> None:
     kubeconfig = pulumi.runtime.get_config("fleetc:kubeconfig")
     if not kubeconfig:
         fail('fleetc:kubeconfig is not set: pulumi config set --secret fleetc:kubeconfig "$(cat mgmt.kubeconfig)"')
+    management = _management(config)
     now_text = config.get("now")
     try:
         now = parse_time(now_text) if now_text else datetime.now(UTC).replace(microsecond=0)
@@ -66,7 +86,7 @@ def run(project: Path) -> None:
         regions = {region: spec.region_clusters()[region]}
         planned = plan_from_live(spec, regions, live_source, now, kubeconfig=kubeconfig, region=region)
         the_plan, notes = planned.plan, planned.notes
-        graph = compile_region(spec, the_plan, region, now)
+        graph = compile_region(spec, the_plan, region, now, management)
     except FleetcError as error:
         problems = [str(d) for d in error.diagnostics]
         count = "1 problem" if len(problems) == 1 else f"{len(problems)} problems"

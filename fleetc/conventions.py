@@ -14,8 +14,10 @@ app.kubernetes.io, fleetc's own ``fleetc.dev``) are module constants.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from types import MappingProxyType
 
 # --------------------------------------------------------------- Kubernetes' own
 
@@ -62,6 +64,18 @@ def kamaji_admin_secret(cluster: str) -> str:
 def datastore_name(cluster: str) -> str:
     """The (cluster-scoped) Kamaji DataStore of a cluster's dedicated etcd: unique in the management cluster."""
     return f"{control_plane_namespace(cluster)}-etcd"
+
+
+# --------------------------------------------------------------- other owners' names fleetc relies on
+
+# Kamaji's labels on every object it creates for a TenantControlPlane (internal/constants/labels.go, 26.8.2-edge).
+KAMAJI_NAME_LABEL = "kamaji.clastix.io/name"  # the TenantControlPlane's name; also on its pods
+KAMAJI_COMPONENT_LABEL = "kamaji.clastix.io/component"  # which of Kamaji's resources made it ("service", ...)
+
+# What makes kube-prometheus-stack's Prometheus pick up a ServiceMonitor, PodMonitor or PrometheusRule: with
+# the chart's defaults (``*SelectorNilUsesHelmValues: true``) the label ``release: <its Helm release name>``,
+# in any namespace. fleetc assumes the release is named kube-prometheus-stack (docs/management-cluster.md).
+PROMETHEUS_SELECTOR_LABELS: Mapping[str, str] = MappingProxyType({"release": "kube-prometheus-stack"})
 
 
 def cluster_id(region: str, name: str) -> str:

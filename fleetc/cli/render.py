@@ -12,6 +12,12 @@ windows and the one-minor-at-a-time rule; rendering "live unknown" would
 move nothing, ever. A GitOps loop renders with ``--live kube`` (or a fresh
 snapshot) on a schedule, like the Pulumi loop runs ``pulumi up``.
 
+``--no-kamaji``, ``--no-cert-manager`` and ``--no-monitoring`` are the stack
+config ``fleetc:management`` of the Pulumi program (docs/management-cluster.md):
+leave out the batteries a site manages elsewhere, and the monitors where the
+management cluster has no kube-prometheus-stack. The same flags for every
+region rendered, like one stack per region with the same config.
+
 A region whose management cluster could not
 be read is still written (its clusters compiled as unknown: their live parts
 kept as the previous render wrote them), then the command exits 2.
@@ -44,6 +50,19 @@ LIVE_OPTION = typer.Option(
     "the render is the next safe step from live state.",
 )
 REGION_OPTION = typer.Option(None, "--region", help="Render only this region (default: every region).")
+KAMAJI_OPTION = typer.Option(
+    True, "--kamaji/--no-kamaji", help="Install Kamaji into the management cluster (--no-kamaji: managed elsewhere)."
+)
+CERT_MANAGER_OPTION = typer.Option(
+    True,
+    "--cert-manager/--no-cert-manager",
+    help="Install cert-manager into the management cluster (--no-cert-manager: managed elsewhere).",
+)
+MONITORING_OPTION = typer.Option(
+    True,
+    "--monitoring/--no-monitoring",
+    help="Write ServiceMonitors, PodMonitors and PrometheusRules (--no-monitoring: no kube-prometheus-stack there).",
+)
 NEEDS_LIVE = (
     "--live is required: render writes the next safe step of every rollout, which depends on live state; "
     "use --live kube (the management clusters' API) or --live DIR (a snapshot, e.g. examples/live)"
@@ -62,10 +81,14 @@ def render_command(
     region: str | None = REGION_OPTION,
     now: str | None = NOW_OPTION,
     rev: str | None = REV_OPTION,
+    kamaji: bool = KAMAJI_OPTION,
+    cert_manager: bool = CERT_MANAGER_OPTION,
+    monitoring: bool = MONITORING_OPTION,
 ) -> None:
     """Write plain Kubernetes manifests, one folder per cluster, for Argo CD or Flux."""
     from fleetc.cli.options import selected_regions
     from fleetc.compile import compile_region
+    from fleetc.compile.management import ManagementOptions
     from fleetc.live.read import check_live_source
     from fleetc.render import render_graph, write_region
 
@@ -78,9 +101,10 @@ def render_command(
     usable_out_dir(out)
     planned = plan_live(spec, live, kubeconfig=kubeconfig, region=region, now=clock, rev=rev)
     result = planned.plan
+    management = ManagementOptions(kamaji=kamaji, cert_manager=cert_manager, monitoring=monitoring)
     not_rendered = 0
     for name in sorted([region] if region else spec.regions):
-        graph = compile_region(spec, result, name, clock)
+        graph = compile_region(spec, result, name, clock, management)
         try:
             report = write_region(out, name, render_graph(graph))
         except OSError as error:

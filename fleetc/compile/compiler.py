@@ -18,21 +18,32 @@ from fleetc.compile.context import ClusterContext
 from fleetc.compile.control_plane import compile_control_plane, tenant_control_plane_id
 from fleetc.compile.earlier_control_plane import compile_earlier_control_plane
 from fleetc.compile.graph import DesiredGraph, Kind, Node
+from fleetc.compile.management import ManagementOptions, compile_management
+from fleetc.compile.monitoring import control_plane_monitors
 from fleetc.compile.node_pools import compile_pools
-from fleetc.compile.props import KubeconfigRef, ProviderProps, RegionProps
+from fleetc.compile.objects import manifest_node
+from fleetc.compile.props import MANAGEMENT_CLUSTER, KubeconfigRef, ProviderProps, RegionProps
 from fleetc.plan.model import ClusterPlan, Phase, Plan, Reason
 from fleetc.spec.anchors import where
 from fleetc.spec.fleet import FleetSpec
 from fleetc.spec.models import Cluster
 
 
-def compile_region(spec: FleetSpec, plan: Plan, region: str, now: datetime | None = None) -> DesiredGraph:
+def compile_region(
+    spec: FleetSpec,
+    plan: Plan,
+    region: str,
+    now: datetime | None = None,
+    management: ManagementOptions = ManagementOptions(),
+) -> DesiredGraph:
     """The desired graph of ``region`` after the plan's current step.
 
     ``now`` is the plan's clock: it is written as ``reimage-requested-at`` on
     nodes this step reimages (a Step carries no time), and is only required
     when the plan has a ``reimage`` step. A cluster missing from the plan is
     compiled as unknown: its control plane is kept exactly as it is live.
+    ``management`` says which batteries the stack installs into the management
+    cluster and whether it runs kube-prometheus-stack (fleetc.compile.management).
     """
     doc = spec.regions.get(region)
     if doc is None:
@@ -51,11 +62,13 @@ def compile_region(spec: FleetSpec, plan: Plan, region: str, now: datetime | Non
         Node(
             id=ids.management_provider(region),
             kind=Kind.PROVIDER,
-            props=ProviderProps("management", region),
+            props=ProviderProps(MANAGEMENT_CLUSTER, region),
             parent=region,
             source=where(doc, "metadata", "name"),
         )
     )
+    for node in compile_management(region, management, source=where(doc, "metadata", "name")):
+        graph.add(node)
     for cluster in doc.spec.clusters:
         cluster_id = ids.cluster(region, cluster.name)
         cluster_plan = plan.clusters.get(cluster_id) or _unknown_plan(spec, cluster_id, cluster)
@@ -69,6 +82,7 @@ def compile_region(spec: FleetSpec, plan: Plan, region: str, now: datetime | Non
                 b.cluster == cluster_id and b.reason is Reason.CONTROL_PLANE_NOT_READY for b in plan.blocked
             ),
             now=now,
+            management=management,
         )
         for node in _cluster_nodes(ctx):
             graph.add(node)
@@ -100,7 +114,7 @@ def _cluster_nodes(ctx: ClusterContext) -> list[Node]:
         cluster=ctx.id,
         source=where(ctx.cluster, "name"),
     )
-    nodes = [*control_plane, provider]
+    nodes = [*control_plane, *_monitor_nodes(ctx, control_plane), provider]
     nodes.extend(compile_addons(ctx))
     nodes.extend(compile_pools(ctx))
     return nodes
@@ -118,6 +132,27 @@ def _earlier_provider(ctx: ClusterContext) -> Node:
         cluster=ctx.id,
         source=where(ctx.cluster, "name"),
     )
+
+
+def _monitor_nodes(ctx: ClusterContext, control_plane: list[Node]) -> list[Node]:
+    """The control plane's monitors (fleetc.compile.monitoring), in its group, after its namespace."""
+    if not ctx.management.monitoring:
+        return []
+    group = ids.control_plane(ctx.id)
+    namespace = [
+        n.id for n in control_plane if n.api_kind == "Namespace" and n.props["metadata"]["name"] == ctx.namespace
+    ]
+    return [
+        manifest_node(
+            group,
+            obj,
+            provider=ids.management_provider(ctx.region_name),
+            cluster=ctx.id,
+            deps=namespace,
+            source=where(ctx.cluster, "name"),
+        )
+        for obj in control_plane_monitors(ctx)
+    ]
 
 
 def _unknown_plan(spec: FleetSpec, cluster_id: str, cluster: Cluster) -> ClusterPlan:

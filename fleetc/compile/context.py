@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from fleetc.compile import ids
+from fleetc.compile.management import ManagementOptions
 from fleetc.plan.model import Action, ClusterPlan, Step
 from fleetc.spec.fleet import FleetSpec, Targets
 from fleetc.spec.models import Cluster, RegionDoc
@@ -24,6 +25,7 @@ class ClusterContext:
     steps: tuple[Step, ...]  # this plan's steps for this cluster
     nodes_waiting: bool  # the plan says nodes wait for the control plane (control-plane-not-ready)
     now: datetime | None
+    management: ManagementOptions = ManagementOptions()  # noqa: RUF009 (frozen, so sharing it is safe); what the region's management cluster has (batteries)
 
     @property
     def region_name(self) -> str:

@@ -17,6 +17,7 @@ objects that carry a version keep their spec exactly as it is live.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from fleetc.compile import encryption, etcd, ids, pki
@@ -24,6 +25,7 @@ from fleetc.compile import tenant_control_plane as tcp
 from fleetc.compile.cluster_config import cluster_config
 from fleetc.compile.context import ClusterContext
 from fleetc.compile.graph import Kind, Node
+from fleetc.compile.management import control_plane_deps
 from fleetc.compile.objects import k8s_object, manifest_node
 from fleetc.compile.props import ControlPlaneProps
 from fleetc.spec.anchors import where
@@ -65,6 +67,9 @@ def compile_control_plane(ctx: ClusterContext) -> list[Node]:
         return node
 
     ns = add(_namespace(ctx), ("name",))
+    # The batteries first (management.py): every object below uses cert-manager's or Kamaji's CRDs and webhooks,
+    # and all of them come after the namespace.
+    ns = out[-1] = dataclasses.replace(ns, deps=control_plane_deps(ctx.region_name, ctx.management))
     add(cluster_config(ctx), ("upgrade",), ns)
 
     etcd_src = ("controlPlane", "etcd")

@@ -14,6 +14,15 @@ def management_provider(region: str) -> str:
     return f"{region}/management"
 
 
+def batteries(region: str) -> str:
+    """Prefix of the management cluster's own batteries (cert-manager, Kamaji): ``<region>/management``.
+
+    The management provider's id, so that a battery's id names no cluster (``fleetc.policy.resources``
+    reads the cluster from an id's second segment unless it is ``management``).
+    """
+    return management_provider(region)
+
+
 def cluster(region: str, name: str) -> str:
     return conventions.cluster_id(region, name)
 

@@ -56,9 +56,12 @@ class KubeconfigRef(Props):
     status_of: str | None = None  # node id of the TenantControlPlane whose status names the Secret
 
 
+MANAGEMENT_CLUSTER = "management"  # ProviderProps.cluster of the management cluster's provider
+
+
 @dataclass(frozen=True)
 class ProviderProps(Props):
-    """A Kubernetes API: the management cluster (``cluster == "management"``) or a customer cluster."""
+    """A Kubernetes API: the management cluster (``cluster == MANAGEMENT_CLUSTER``) or a customer cluster."""
 
     cluster: str
     region: str

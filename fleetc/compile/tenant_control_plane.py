@@ -28,6 +28,7 @@ from typing import Any
 from fleetc import conventions
 from fleetc.compile import encryption
 from fleetc.compile.context import ClusterContext
+from fleetc.compile.monitoring import KONNECTIVITY_SERVER_EXTRA_ARGS
 from fleetc.compile.objects import canonical_yaml, k8s_object, keep_live
 from fleetc.compile.pki import WAIT_FOR
 from fleetc.compile.sizing import size
@@ -240,7 +241,8 @@ def _addons(ctx: ClusterContext) -> dict[str, Any]:
     names = {addon.name: addon for addon in ctx.spec.addons(ctx.cluster)}
     addons: dict[str, Any] = {
         "konnectivity": {
-            "server": {"port": KONNECTIVITY_PORT},
+            # its /metrics on the admin port, reachable by the management cluster's Prometheus (monitoring.py)
+            "server": {"port": KONNECTIVITY_PORT, "extraArgs": list(KONNECTIVITY_SERVER_EXTRA_ARGS)},
             "agent": {"mode": "DaemonSet", "tolerations": [{"operator": "Exists"}]},
         }
     }

@@ -12,6 +12,12 @@ cluster, and is Flux's documented way to drive remote clusters. (Argo CD has
 no remote-Helm object of its own; an Argo CD user points an Application per
 cluster at the Helm charts instead, and still syncs the rest of this output.)
 
+The management cluster's own batteries (cert-manager, Kamaji: HELM_RELEASE nodes
+on the management provider) install into the cluster Flux runs in: no
+``kubeConfig``, and their objects live in Flux's namespace ``flux-system``, which
+exists wherever Flux does (their target namespaces do not exist yet). A release's
+HELM_RELEASE dependencies become ``dependsOn`` (Kamaji after cert-manager).
+
 Node patches are partial ``Node`` objects for server-side apply (Flux always
 applies server-side; Argo CD needs ``ServerSideApply=true``, set here): only
 the fields fleetc manages, and pruning disabled, so that removing the file in
@@ -20,12 +26,13 @@ the next render never deletes a Node.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from fleetc import conventions
 from fleetc.compile.graph import Node
 from fleetc.compile.objects import MANAGED_BY, MANAGED_BY_LABEL, SOURCE_ANNOTATION
-from fleetc.compile.props import HelmReleaseProps, KubeconfigRef, NodePatchProps, ProviderProps
+from fleetc.compile.props import MANAGEMENT_CLUSTER, HelmReleaseProps, KubeconfigRef, NodePatchProps, ProviderProps
 
 HELM_RELEASE_API = "helm.toolkit.fluxcd.io/v2"
 HELM_REPOSITORY_API = "source.toolkit.fluxcd.io/v1"
@@ -33,19 +40,28 @@ NODE_ANNOTATIONS = {
     "kustomize.toolkit.fluxcd.io/prune": "disabled",
     "argocd.argoproj.io/sync-options": "Prune=false,ServerSideApply=true",
 }
+FLUX_NAMESPACE = "flux-system"
 RELEASE_INTERVAL = "10m"
 REPOSITORY_INTERVAL = "1h"
 
 
-def helm_objects(node: Node, provider: Node) -> list[dict[str, Any]]:
-    """HelmRepository + HelmRelease of one HELM_RELEASE node, in its cluster's control-plane namespace."""
-    release = node.typed(HelmReleaseProps)
+def flux_namespace(provider: Node) -> str:
+    """Where the Flux objects of a release on ``provider`` live: the cluster's control-plane namespace, or Flux's."""
     secret = provider.typed(ProviderProps).kubeconfig_secret
-    if secret is None:
+    return FLUX_NAMESPACE if secret is None else secret.namespace
+
+
+def helm_objects(node: Node, provider: Node, deps: Sequence[Node] = ()) -> list[dict[str, Any]]:
+    """HelmRepository + HelmRelease of one HELM_RELEASE node (``deps``: HELM_RELEASE nodes on the same provider)."""
+    release = node.typed(HelmReleaseProps)
+    props = provider.typed(ProviderProps)
+    secret = props.kubeconfig_secret
+    if secret is None and props.cluster != MANAGEMENT_CLUSTER:
         raise ValueError(f"{node.id}: its provider {provider.id} names no kubeconfig Secret")
+    namespace = flux_namespace(provider)
     metadata = {
         "name": release.name,
-        "namespace": secret.namespace,
+        "namespace": namespace,
         "labels": {MANAGED_BY_LABEL: MANAGED_BY},
         "annotations": {SOURCE_ANNOTATION: node.source.stable if node.source else ""},
     }
@@ -58,7 +74,8 @@ def helm_objects(node: Node, provider: Node) -> list[dict[str, Any]]:
         "targetNamespace": release.namespace,
         # Helm's release records live on the customer cluster, next to the release, as with `helm install`.
         "storageNamespace": release.namespace,
-        "kubeConfig": {"secretRef": {"name": secret.name, "key": _flux_key(secret)}},
+        # Without one (the management cluster's batteries) Flux installs into the cluster it runs in.
+        **({"kubeConfig": {"secretRef": {"name": secret.name, "key": _flux_key(secret)}}} if secret else {}),
         "install": {"createNamespace": release.create_namespace},
         "chart": {
             "spec": {
@@ -69,6 +86,8 @@ def helm_objects(node: Node, provider: Node) -> list[dict[str, Any]]:
         },
         "values": release.helm_values,
     }
+    if deps:
+        release_spec["dependsOn"] = [{"name": dep.typed(HelmReleaseProps).name, "namespace": namespace} for dep in deps]
     return [
         {"apiVersion": HELM_REPOSITORY_API, "kind": "HelmRepository", "metadata": dict(metadata), "spec": repo_spec},
         {"apiVersion": HELM_RELEASE_API, "kind": "HelmRelease", "metadata": dict(metadata), "spec": release_spec},

@@ -4,12 +4,15 @@
 
     <out>/<region>/<cluster>/management/<kind>-<name>.yaml   applied to the management cluster
     <out>/<region>/<cluster>/cluster/node-<node>.yaml         applied to the customer cluster
+    <out>/<region>/_management/<leaf>.yaml                   the management cluster's own batteries
 
 One file per graph leaf, named after the last segment of its id (so file
 names are as stable as ids; add-ons ``helmrelease-<addon>.yaml``): the hosted control plane, the pool ConfigMaps
 and the add-ons' Flux objects go to ``management/``; the node patches of the
 current step to ``cluster/``. Groups are folders; providers become nothing
-(a GitOps tool is pointed at a folder instead).
+(a GitOps tool is pointed at a folder instead). Region-wide nodes (cert-manager,
+Kamaji: no cluster of their own) go to ``_management/``, a name no cluster can
+have (cluster names are DNS labels).
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from fleetc.render.flux import helm_objects, node_object
 
 MANAGEMENT_DIR = "management"
 CLUSTER_DIR = "cluster"
+REGION_MANAGEMENT_DIR = "_management"
 
 
 @dataclass(frozen=True)
@@ -60,17 +64,22 @@ def _render(graph: DesiredGraph, node: Node) -> RenderedFile | None:
         provider = graph.get(node.provider or "")
         if provider is None:
             raise ValueError(f"{node.id} names no provider, so its cluster's kubeconfig Secret is unknown")
-        folder, documents = MANAGEMENT_DIR, tuple(helm_objects(node, provider))
+        deps = [dep for dep in (graph.get(d) for d in node.deps) if dep is not None and dep.kind is Kind.HELM_RELEASE]
+        folder, documents = MANAGEMENT_DIR, tuple(helm_objects(node, provider, deps))
         filename = f"helmrelease-{node.name}.yaml"
     elif node.kind is Kind.NODE_PATCH:
         folder, documents = CLUSTER_DIR, (node_object(node),)
     else:
         return None  # groups and providers
     if node.cluster is None:
-        raise ValueError(f"{node.id} belongs to no cluster; render only knows per-cluster folders")
-    region, _, cluster = node.cluster.partition("/")
+        if folder != MANAGEMENT_DIR:
+            raise ValueError(f"{node.id} belongs to no cluster, and only management-cluster objects are region-wide")
+        path = PurePosixPath(graph.region, REGION_MANAGEMENT_DIR, filename)
+    else:
+        region, _, cluster = node.cluster.partition("/")
+        path = PurePosixPath(region, cluster, folder, filename)
     return RenderedFile(
-        path=PurePosixPath(region, cluster, folder, filename),
+        path=path,
         node_id=node.id,
         source=node.source.stable if node.source else "",
         documents=documents,

@@ -43,4 +43,3 @@ def test_the_source_still_names_the_place() -> None:
     annotation = etcd.props["metadata"]["annotations"]["fleetc.dev/source"]
     assert annotation.endswith("#Region/us-east-04/spec.clusters[alpha-train].controlPlane.etcd"), annotation
     assert etcd.source.line > 1  # errors and previews keep the line
-

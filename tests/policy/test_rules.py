@@ -335,7 +335,6 @@ def test_control_plane_rules_read_the_tenant_control_plane() -> None:
 
     from fleetc.compile import compile_region
     from fleetc.policy.runner import run_rules
-
     from tests.compile.plans import example_spec, make_plan, with_cluster
 
     spec = example_spec()

@@ -117,11 +117,14 @@ def test_new_cluster(repo: FleetRepo, inside: Path) -> None:
         "Namespace": 1,
         "PersistentVolumeClaim": 1,  # etcd snapshots
         "PodDisruptionBudget": 2,  # etcd, the control-plane pods
+        "PodMonitor": 1,  # konnectivity-server (fleetc.compile.monitoring)
+        "PrometheusRule": 1,
         "Provider": 1,
         "Role": 1,
         "RoleBinding": 1,
         "Service": 1,  # etcd (Kamaji makes the apiserver's)
         "ServiceAccount": 1,
+        "ServiceMonitor": 2,  # etcd, kube-apiserver
         "StatefulSet": 1,
         "TenantControlPlane": 1,
     }

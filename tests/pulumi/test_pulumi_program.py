@@ -131,7 +131,13 @@ def test_components_nest_and_every_resource_has_a_parent(
     assert parent_types["fleetc:index:HostedControlPlane"] == {"fleetc:index:Region"}
     assert parent_types["fleetc:index:AddonBundle"] == {"fleetc:index:Region"}
     assert parent_types["fleetc:index:NodePool"] == {"fleetc:index:Region"}
-    assert parent_types["kubernetes:helm.sh/v3:Release"] == {"fleetc:index:AddonBundle"}
+    # add-ons in their bundle; the management cluster's batteries (cert-manager, Kamaji) in the Region
+    assert parent_types["kubernetes:helm.sh/v3:Release"] == {"fleetc:index:AddonBundle", "fleetc:index:Region"}
+    assert parent_types["kubernetes:monitoring.coreos.com/v1:PrometheusRule"] == {"fleetc:index:HostedControlPlane"}
+    assert parent_types["kubernetes:monitoring.coreos.com/v1:ServiceMonitor"] == {
+        "fleetc:index:HostedControlPlane",  # etcd and the apiserver of each cluster
+        "fleetc:index:Region",  # Kamaji's controller
+    }
     assert parent_types["kubernetes:kamaji.clastix.io/v1alpha1:TenantControlPlane"] == {
         "fleetc:index:HostedControlPlane"
     }

@@ -61,9 +61,12 @@ def test_every_leaf_becomes_one_file_of_kubernetes_objects(
         node = graph.nodes[by_path[path].node_id]
         documents = load(path)
         cluster = path.relative_to(tmp_path / region).parts[0]
-        assert node.cluster == f"{region}/{cluster}"
+        if node.cluster is None:  # the management cluster's own batteries (fleetc.compile.management)
+            assert path.parent == tmp_path / region / "_management"
+        else:
+            assert node.cluster == f"{region}/{cluster}"
         if node.kind is Kind.MANIFEST:
-            assert path.parent.name == "management"
+            assert path.parent.name in ("management", "_management")
             expected = kube_object(node)
             for field in keep_live_paths(node):  # nothing to keep them from: left out, so they stay as live
                 *parents, last = field.split(".")
@@ -73,7 +76,7 @@ def test_every_leaf_becomes_one_file_of_kubernetes_objects(
                 del holder[last]
             assert documents == [expected]
         elif node.kind is Kind.HELM_RELEASE:
-            assert path.parent.name == "management" and path.name == f"helmrelease-{node.props['name']}.yaml"
+            assert path.name == f"helmrelease-{node.props['name']}.yaml"
             repository, release = documents
             assert (repository["kind"], release["kind"]) == ("HelmRepository", "HelmRelease")
             assert repository["spec"]["url"] == node.props["repository"]
@@ -81,13 +84,17 @@ def test_every_leaf_becomes_one_file_of_kubernetes_objects(
             assert (chart["chart"], chart["version"]) == (node.props["chart"], node.props["version"])
             assert release["spec"]["values"] == node.props["values"]
             assert release["spec"]["targetNamespace"] == node.props["namespace"]
-            # Kamaji's admin kubeconfig, the variant whose server is the apiserver's Service (Flux runs in the
-            # management cluster)
-            secret_ref = {"name": f"{cluster}-admin-kubeconfig", "key": "admin.svc"}
-            if cluster == "beta-cpu":  # examples/live keeps it in the earlier form: the Cluster API Secret
-                secret_ref = {"name": f"{cluster}-kubeconfig", "key": "value"}
-            assert release["spec"]["kubeConfig"]["secretRef"] == secret_ref
-            assert release["metadata"]["namespace"] == f"cp-{cluster}"
+            if node.cluster is None:  # installed into the cluster Flux runs in: no kubeConfig
+                assert "kubeConfig" not in release["spec"] and release["metadata"]["namespace"] == "flux-system"
+            else:
+                assert path.parent.name == "management"
+                # Kamaji's admin kubeconfig, the variant whose server is the apiserver's Service (Flux runs in the
+                # management cluster); examples/live keeps beta-cpu in the earlier form: the Cluster API Secret
+                secret_ref = {"name": f"{cluster}-admin-kubeconfig", "key": "admin.svc"}
+                if cluster == "beta-cpu":
+                    secret_ref = {"name": f"{cluster}-kubeconfig", "key": "value"}
+                assert release["spec"]["kubeConfig"]["secretRef"] == secret_ref
+                assert release["metadata"]["namespace"] == f"cp-{cluster}"
         else:
             assert path.parent.name == "cluster"
             (obj,) = documents
@@ -277,5 +284,30 @@ def test_a_new_cluster_renders_whole_in_one_go(tmp_path: Path) -> None:
         "statefulset-etcd.yaml",
         "helmrelease-cilium.yaml",
     } <= files
-    repo, release = load(tmp_path / "us-east-04" / "alpha-train" / "management" / "helmrelease-cilium.yaml")
+    _, release = load(tmp_path / "us-east-04" / "alpha-train" / "management" / "helmrelease-cilium.yaml")
     assert release["spec"]["kubeConfig"]["secretRef"] == {"name": "alpha-train-admin-kubeconfig", "key": "admin.svc"}
+
+
+def test_cli_render_writes_the_batteries_and_the_flags_leave_them_out(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert render_cli(out).exit_code == 0
+    batteries = out / "us-east-04" / "_management"
+    assert sorted(p.name for p in batteries.iterdir()) == [
+        "helmrelease-cert-manager.yaml",
+        "helmrelease-kamaji.yaml",
+        "servicemonitor-kamaji.yaml",
+    ]
+    monitors = sorted(p.name for p in (out / "us-east-04" / "alpha-train" / "management").glob("*monitor*"))
+    assert monitors == [
+        "podmonitor-konnectivity-server.yaml",
+        "servicemonitor-etcd.yaml",
+        "servicemonitor-kube-apiserver.yaml",
+    ]
+    # a re-render with every battery managed elsewhere removes what the first one wrote
+    result = render_cli(out, "--no-kamaji", "--no-cert-manager", "--no-monitoring")
+    assert result.exit_code == 0, result.output
+    assert not batteries.exists()
+    assert not list(out.rglob("*monitor*.yaml")) and not list(out.rglob("prometheusrule-*.yaml"))
+    result = render_cli(out, "--no-cert-manager")
+    kamaji = yaml.safe_load_all((batteries / "helmrelease-kamaji.yaml").read_text())
+    assert result.exit_code == 0 and "dependsOn" not in list(kamaji)[1]["spec"]

@@ -144,6 +144,9 @@ def test_the_outputs_cover_every_kind_fleetc_emits() -> None:
         ("batch/v1", "Job"),
         ("v1", "Service"),
         ("policy/v1", "PodDisruptionBudget"),
+        ("monitoring.coreos.com/v1", "ServiceMonitor"),
+        ("monitoring.coreos.com/v1", "PodMonitor"),
+        ("monitoring.coreos.com/v1", "PrometheusRule"),
     } <= compiled
     assert {
         ("helm.toolkit.fluxcd.io/v2", "HelmRelease"),

@@ -330,7 +330,8 @@ def cp_encryption_at_rest(node: Node) -> Iterator[Finding]:
 
     TenantControlPlanes only, as :func:`cp_audit_log`.
     """
-    if _is_tenant_control_plane(node) and not any(f.startswith("--encryption-provider-config=") for f in _apiserver_flags(node)):
+    flags = _apiserver_flags(node)
+    if _is_tenant_control_plane(node) and not any(f.startswith("--encryption-provider-config=") for f in flags):
         yield Finding(
             node,
             "kube-apiserver stores Secrets in etcd in plain text (no --encryption-provider-config): anyone with an "
