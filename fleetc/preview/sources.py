@@ -133,16 +133,35 @@ def load_sides(
             reach = Reach.everything(entries["base"], entries["head"])
         else:
             reach = reached_files(entries["base"], entries["head"], data, documents)
-        sides = []
-        for rev, sha, side in ((base_rev, base_sha, "base"), (head_rev, head_sha, "head")):
-            chosen = [(rel, blob) for rel, blob in entries[side].items() if reach.files is None or rel in reach.files]
-            if not chosen:  # nothing reached on this side: load it whole (an empty load is an error of its own)
-                chosen = list(entries[side].items())
-            files = _files(root, chosen, data)
-            if reach.files is None:
-                files = tracked(files, progress, f"reading {side} {rev}", len(chosen))
-            sides.append(_loaded(rev, sha, root, files, cache))
+        sides = _load_both(root, entries, (base_rev, base_sha), (head_rev, head_sha), reach, data, cache, progress)
+        if reach.files is not None and not (sides[0].valid and sides[1].valid):
+            # An error's hints name what the whole fleet defines ("did you mean", "use a known one"), and an
+            # invalid base puts every region in scope: the sides are loaded whole, as the user expects them.
+            reach = Reach.everything(entries["base"], entries["head"])
+            sides = _load_both(root, entries, (base_rev, base_sha), (head_rev, head_sha), reach, data, cache, progress)
     return sides[0], sides[1], reach
+
+
+def _load_both(
+    root: Path,
+    entries: dict[str, dict[PurePosixPath, str]],
+    base: tuple[str, str],
+    head: tuple[str, str],
+    reach: Reach,
+    data: Callable[[str], bytes],
+    cache: ParseCache,
+    progress: Progress | None,
+) -> tuple[Side, Side]:
+    sides = []
+    for (rev, sha), side in ((base, "base"), (head, "head")):
+        chosen = [(rel, blob) for rel, blob in entries[side].items() if reach.files is None or rel in reach.files]
+        if not chosen:  # nothing reached on this side: load it whole (an empty load is an error of its own)
+            chosen = list(entries[side].items())
+        files = _files(root, chosen, data)
+        if reach.files is None:
+            files = tracked(files, progress, f"reading {side} {rev}", len(chosen))
+        sides.append(_loaded(rev, sha, root, files, cache))
+    return sides[0], sides[1]
 
 
 def _files(
