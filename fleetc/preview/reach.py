@@ -114,9 +114,10 @@ def reached_files(
     changed = {p for p in paths if base.get(p) != head.get(p)}
     unchanged = sorted(paths - changed)
     texts = {p: _Text.of(data(base[p])) for p in unchanged}
-    chosen = set(changed) | {p for p in unchanged if texts[p].may_hold((FLEET, FLEET))}
+    by_kind = {kind: [p for p in unchanged if kind in texts[p].kinds or texts[p].anything] for kind in _KINDS}
+    chosen = set(changed) | set(by_kind[FLEET])
     read: dict[str, dict[PurePosixPath, list[Any]]] = {"base": {}, "head": {}}
-    needles: set[Needle] = set()
+    looked_for: set[Needle] = set()
     pending = sorted(chosen)
     for round_ in range(len(paths) + 1):  # every round reads at least one more file, or ends
         for path in pending:
@@ -125,11 +126,15 @@ def reached_files(
                     read[side][path] = documents(side, path, objects[path])
         if round_ == 0 and _fleet_changed(read):  # every file that may hold a Fleet is read in round 0
             return Reach.everything(base, head)
-        needles |= set(_needles(read))
-        pending = [p for p in unchanged if p not in chosen and any(texts[p].may_hold(n) for n in needles)]
-        if not pending:
+        needles = set(_needles(read)) - looked_for  # a needle looked for once has found all it can
+        looked_for |= needles
+        found = {
+            p for kind, word in needles for p in by_kind[kind] if p not in chosen and texts[p].may_hold((kind, word))
+        }
+        if not found:
             break
-        chosen.update(pending)
+        pending = sorted(found)
+        chosen |= found
     return Reach(frozenset(chosen), len(changed), len(paths))
 
 

@@ -84,13 +84,23 @@ class BlobEntry:
 
 def yaml_entries(tree: git.Tree, here: PurePosixPath) -> Iterator[BlobEntry]:
     """Every *.yaml below ``tree``, in ``fleet_files`` order: a directory's files by name, then its
-    subdirectories by name; hidden names and symlinks skipped. Reads tree objects only, no file."""
-    visible = [item for item in tree if not item.name.startswith(".")]
-    for blob in sorted((b for b in visible if b.type == "blob"), key=lambda b: b.name):
-        if blob.name.endswith(".yaml") and blob.mode != SYMLINK_MODE:
-            yield BlobEntry(here / blob.name, blob.hexsha)
-    for sub in sorted((t for t in visible if t.type == "tree"), key=lambda t: t.name):
-        yield from yaml_entries(sub, here / sub.name)
+    subdirectories by name; hidden names and symlinks skipped. One ``git ls-tree`` reads the tree
+    objects, no file (walking them object by object costs more than the files a preview reads)."""
+    listing = tree.repo.git.ls_tree("-r", "-z", tree.hexsha, stdout_as_string=False)
+    assert isinstance(listing, bytes)
+    found: list[tuple[tuple[tuple[int, str], ...], BlobEntry]] = []
+    for record in listing.split(b"\0"):
+        meta, tab, raw = record.partition(b"\t")
+        fields = meta.split()
+        if not tab or len(fields) != 3 or fields[1] != b"blob" or int(fields[0], 8) == SYMLINK_MODE:
+            continue
+        parts = raw.decode("utf-8", "surrogateescape").split("/")
+        if not parts[-1].endswith(".yaml") or any(part.startswith(".") for part in parts):
+            continue
+        order = (*((1, d) for d in parts[:-1]), (0, parts[-1]))  # files before subdirectories, each by name
+        found.append((order, BlobEntry(here.joinpath(*parts), fields[2].decode("ascii"))))
+    for _, entry in sorted(found, key=lambda item: item[0]):
+        yield entry
 
 
 class BlobReader:

@@ -317,3 +317,21 @@ def test_reach_follows_references_both_ways_and_stops() -> None:
     extra.clear()  # the same tenant, its file rewritten: no region is in scope, none is read
     same = reached_files(files(), files(acme="v1"), lambda sha: blobs[sha].encode(), documents)
     assert same.files == {PurePosixPath(p) for p in ("fleet.yaml", "acme.yaml")}
+
+
+def test_the_files_of_a_tree_come_in_the_order_and_choice_of_the_files_on_disk(tmp_path: Path) -> None:
+    """Order decides which of two duplicates is "first"; hidden names, links and other suffixes are not fleet files."""
+    from fleetc.repo.fleet_at import fleet_tree, yaml_entries
+    from fleetc.spec.loader import fleet_files
+
+    repo = FleetRepo(tmp_path)
+    names = ["b.yaml", "a-b.yaml", "a/z.yaml", "a/b/c.yaml", "a/a.yaml", "a.yaml", "ab/x.yaml", "x.yml", ".h/y.yaml"]
+    repo.commit("tree", {f"fleet/{name}": "kind: Tenant\n" for name in names})
+    (tmp_path / "fleet" / "link.yaml").symlink_to("b.yaml")
+    repo.repo.index.add(["fleet/link.yaml"])
+    repo.repo.index.commit("a link")
+    tree = fleet_tree(repo.repo, repo.repo.head.commit, tmp_path, "fleet")
+    assert tree is not None
+    listed = [str(entry.path) for entry in yaml_entries(tree, PurePosixPath())]
+    on_disk = [path.relative_to(tmp_path / "fleet").as_posix() for path in fleet_files(tmp_path / "fleet")]
+    assert listed == on_disk == ["a-b.yaml", "a.yaml", "b.yaml", "a/a.yaml", "a/z.yaml", "a/b/c.yaml", "ab/x.yaml"]
