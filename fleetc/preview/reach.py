@@ -38,7 +38,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 from typing import Any
 
 from fleetc.spec.source import MAX_FILE_BYTES
@@ -76,14 +75,14 @@ class _Text:
 
 @dataclass
 class Reach:
-    """The files to read (paths below the fleet dir, on both sides), or None: every file."""
+    """The files to read ("/"-separated paths below the fleet dir, on both sides), or None: every file."""
 
-    files: frozenset[PurePosixPath] | None
+    files: frozenset[str] | None
     changed: int  # files that differ between the sides
     total: int  # files on either side
 
     @classmethod
-    def everything(cls, base: Mapping[PurePosixPath, str], head: Mapping[PurePosixPath, str]) -> Reach:
+    def everything(cls, base: Mapping[str, str], head: Mapping[str, str]) -> Reach:
         paths = base.keys() | head.keys()
         return cls(None, sum(1 for p in paths if base.get(p) != head.get(p)), len(paths))
 
@@ -98,10 +97,10 @@ class Reach:
 
 
 def reached_files(
-    base: Mapping[PurePosixPath, str],
-    head: Mapping[PurePosixPath, str],
+    base: Mapping[str, str],
+    head: Mapping[str, str],
     data: Callable[[str], bytes],
-    documents: Callable[[str, PurePosixPath, str], list[Any]],
+    documents: Callable[[str, str, str], list[Any]],
 ) -> Reach:
     """The files a change from ``base`` to ``head`` (path -> object id) reaches.
 
@@ -116,7 +115,7 @@ def reached_files(
     texts = {p: _Text.of(data(base[p])) for p in unchanged}
     by_kind = {kind: [p for p in unchanged if kind in texts[p].kinds or texts[p].anything] for kind in _KINDS}
     chosen = set(changed) | set(by_kind[FLEET])
-    read: dict[str, dict[PurePosixPath, list[Any]]] = {"base": {}, "head": {}}
+    read: dict[str, dict[str, list[Any]]] = {"base": {}, "head": {}}
     looked_for: set[Needle] = set()
     pending = sorted(chosen)
     for round_ in range(len(paths) + 1):  # every round reads at least one more file, or ends
@@ -138,13 +137,13 @@ def reached_files(
     return Reach(frozenset(chosen), len(changed), len(paths))
 
 
-def _fleet_changed(read: Mapping[str, Mapping[PurePosixPath, list[Any]]]) -> bool:
+def _fleet_changed(read: Mapping[str, Mapping[str, list[Any]]]) -> bool:
     """The Fleet documents read differ between the sides (positions aside: they are plain data)."""
     sides = [Counter(_key(d) for docs in read[side].values() for d in docs if _kind(d) == FLEET) for side in read]
     return sides[0] != sides[1]
 
 
-def _needles(read: Mapping[str, Mapping[PurePosixPath, list[Any]]]) -> Iterator[Needle]:
+def _needles(read: Mapping[str, Mapping[str, list[Any]]]) -> Iterator[Needle]:
     tenants: dict[str, dict[str, Counter[str]]] = {"base": {}, "head": {}}
     for side, files in read.items():
         for docs in files.values():

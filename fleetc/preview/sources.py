@@ -113,7 +113,7 @@ def load_sides(
         return load_side(repo, repo_dir, base_rev, fleet_dir, cache), head, None
     root = repo_dir / fleet_dir
     entries = {
-        side: {e.path: e.sha for e in yaml_entries(tree, PurePosixPath())}
+        side: {e.rel: e.sha for e in yaml_entries(tree, PurePosixPath())}
         for side, tree in (("base", base_tree), ("head", head_tree))
     }
     with BlobReader(repo) as reader:
@@ -125,7 +125,7 @@ def load_sides(
                 found = blobs[sha] = reader.read(sha)
             return found
 
-        def documents(_side: str, rel: PurePosixPath, sha: str) -> list[Any]:
+        def documents(_side: str, rel: str, sha: str) -> list[Any]:
             read, _ = cache.read(root / rel, str(root / rel), data(sha))
             return [doc.data for doc in read.documents]
 
@@ -144,7 +144,7 @@ def load_sides(
 
 def _load_both(
     root: Path,
-    entries: dict[str, dict[PurePosixPath, str]],
+    entries: dict[str, dict[str, str]],
     base: tuple[str, str],
     head: tuple[str, str],
     reach: Reach,
@@ -165,7 +165,7 @@ def _load_both(
 
 
 def _files(
-    root: Path, chosen: list[tuple[PurePosixPath, str]], data: Callable[[str], bytes]
+    root: Path, chosen: list[tuple[str, str]], data: Callable[[str], bytes]
 ) -> Iterator[tuple[str, bytes | None, Path]]:
     for rel, sha in chosen:
         yield str(root / rel), data(sha), root / rel

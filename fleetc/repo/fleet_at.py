@@ -78,8 +78,12 @@ def yaml_blobs(tree: git.Tree, here: PurePosixPath) -> Iterator[tuple[PurePosixP
 class BlobEntry:
     """A *.yaml file of a tree, by name and object id: two sides with the same id hold the same bytes."""
 
-    path: PurePosixPath  # below the fleet dir
+    rel: str  # below the fleet dir, "/"-separated (a str: a PurePosixPath per file costs more than its read)
     sha: str  # hex object id
+
+    @property
+    def path(self) -> PurePosixPath:
+        return PurePosixPath(self.rel)
 
 
 def yaml_entries(tree: git.Tree, here: PurePosixPath) -> Iterator[BlobEntry]:
@@ -98,7 +102,7 @@ def yaml_entries(tree: git.Tree, here: PurePosixPath) -> Iterator[BlobEntry]:
         if not parts[-1].endswith(".yaml") or any(part.startswith(".") for part in parts):
             continue
         order = (*((1, d) for d in parts[:-1]), (0, parts[-1]))  # files before subdirectories, each by name
-        found.append((order, BlobEntry(here.joinpath(*parts), fields[2].decode("ascii"))))
+        found.append((order, BlobEntry("/".join((*here.parts, *parts)), fields[2].decode("ascii"))))
     for _, entry in sorted(found, key=lambda item: item[0]):
         yield entry
 
