@@ -135,8 +135,11 @@ class BlobReader:
         """The bytes of blob ``sha`` (truncated past the loader's size limit); FleetcError if git has none."""
         stdin, stdout = self._process.stdin, self._process.stdout
         assert stdin is not None and stdout is not None
-        stdin.write(sha.encode("ascii") + b"\n")
-        stdin.flush()
+        try:
+            stdin.write(sha.encode("ascii") + b"\n")
+            stdin.flush()
+        except OSError as error:  # git ended (killed, or a repository it cannot read)
+            raise fail(None, f"git cat-file stopped reading objects ({error}); check the repository") from None
         header = stdout.readline().split()
         if len(header) != 3 or header[1] != b"blob":
             raise fail(None, f"git cannot read object {sha} ({b' '.join(header).decode(errors='replace')})")
