@@ -6,8 +6,12 @@ For each size, a generated fleet (bench/validate_large.py's generator) is
 committed in a temporary git repository, one pool's count in the first
 region is changed in a second commit, and ``build_preview(repo, HEAD~1,
 HEAD)`` -- what ``fleetc preview --base HEAD~1`` runs, without printing --
-is timed in this process (CPU seconds, best of ``--repeat``). The ratios to
-the 1-region fleet are printed from the same run: a change in one region
+is timed in this process: CPU seconds of this process plus the git
+processes it started and reaped (``getrusage``), best of ``--repeat``. The
+same preview with ``whole=True`` (every file of both sides read, as before
+the change's reach was computed, and as ``--live`` still does) is timed
+alongside, and the files parsed by each are counted. The ratios to the
+1-region fleet are printed from the same run: a change in one region
 should cost about the same whatever the fleet's size (goal: 100 regions
 within 3x of 1 region).
 """
@@ -15,10 +19,10 @@ within 3x of 1 region).
 from __future__ import annotations
 
 import argparse
+import resource
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,7 +31,19 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from validate_large import write_fleet  # noqa: E402
 
+import fleetc.spec.loader as loader  # noqa: E402
 from fleetc.preview.build import build_preview  # noqa: E402
+
+PARSED = [0]  # files parsed (fleetc.spec.source.read_file calls made by the loader)
+_read_file = loader.read_file
+
+
+def _counting_read_file(*args, **kwargs):  # type: ignore[no-untyped-def]
+    PARSED[0] += 1
+    return _read_file(*args, **kwargs)
+
+
+loader.read_file = _counting_read_file
 
 
 def git(repo: Path, *args: str) -> None:
@@ -53,16 +69,25 @@ def make_repo(where: Path, regions: int, clusters: int, pools: int) -> Path:
     return repo
 
 
-def cpu_seconds(repo: Path, repeat: int) -> tuple[float, int]:
+def cpu() -> float:
+    """CPU seconds of this process and of its reaped children (the git processes of a preview)."""
+    own, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def cpu_seconds(repo: Path, repeat: int, whole: bool) -> tuple[float, int, int]:
+    """(best CPU seconds, resources changed, files parsed in one preview)."""
     best = float("inf")
-    changed = 0
+    changed = parsed = 0
     for _ in range(repeat):
-        start = time.process_time()
-        preview = build_preview(repo, "HEAD~1", "HEAD")
-        best = min(best, time.process_time() - start)
+        PARSED[0] = 0
+        start = cpu()
+        preview = build_preview(repo, "HEAD~1", "HEAD", whole=whole)
+        best = min(best, cpu() - start)
+        parsed = PARSED[0]
         assert preview.resources is not None
         changed = len(preview.resources.meaningful)
-    return best, changed
+    return best, changed, parsed
 
 
 def main() -> int:
@@ -77,12 +102,21 @@ def main() -> int:
         rows = []
         for regions in sizes:
             repo = make_repo(Path(scratch), regions, args.clusters, args.pools)
-            seconds, changed = cpu_seconds(repo, args.repeat)
-            rows.append((regions, seconds, changed))
-    first = rows[0][1]
-    print(f"{'regions':>8} {'clusters':>9} {'cpu s (best)':>13} {'ratio':>7} {'resources changed':>18}")
-    for regions, seconds, changed in rows:
-        print(f"{regions:>8} {regions * args.clusters:>9} {seconds:>13.3f} {seconds / first:>6.2f}x {changed:>18}")
+            scoped = cpu_seconds(repo, args.repeat, whole=False)
+            whole = cpu_seconds(repo, args.repeat, whole=True)
+            assert scoped[1] == whole[1], "the scoped preview must change what the whole one changes"
+            rows.append((regions, scoped, whole))
+    first, first_whole = rows[0][1][0], rows[0][2][0]
+    print(
+        f"{'regions':>8} {'clusters':>9} {'files':>6} {'cpu s':>8} {'ratio':>7} {'parsed':>7}"
+        f" {'whole cpu s':>12} {'ratio':>7} {'parsed':>7} {'resources changed':>18}"
+    )
+    for regions, (seconds, changed, parsed), (whole_s, _, whole_parsed) in rows:
+        files = regions + 2 + regions * args.clusters // 10  # regions, fleet.yaml, tenants.yaml, approvals
+        print(
+            f"{regions:>8} {regions * args.clusters:>9} {files:>6} {seconds:>8.3f} {seconds / first:>6.2f}x"
+            f" {parsed:>7} {whole_s:>12.3f} {whole_s / first_whole:>6.2f}x {whole_parsed:>7} {changed:>18}"
+        )
     return 0
 
 

@@ -12,13 +12,19 @@ preview (head is still planned and checked); 0 otherwise.
 from __future__ import annotations
 
 import os
+import sys
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from fleetc.cli.common import emit, report, user_errors
 from fleetc.errors import FleetcError
 from fleetc.report import PlanFormat
+
+if TYPE_CHECKING:
+    from fleetc.preview.progress import Progress
 
 BASE_OPTION = typer.Option(..., "--base", help="The revision the change is compared with, e.g. origin/main.")
 HEAD_OPTION = typer.Option(
@@ -64,8 +70,8 @@ def preview(
         return read_live(source, regions, prefix, kubeconfig)
 
     clock = parse_now(now) if live is not None else None
-    with user_errors():
-        result = build_preview(repo, base, head, fleet_dir, live=live, read_live=reader, now=clock)
+    with user_errors(), _progress() as shown:
+        result = build_preview(repo, base, head, fleet_dir, live=live, read_live=reader, now=clock, progress=shown)
     if not result.head.valid:
         report(FleetcError(list(result.head.diagnostics)))
     if output is PlanFormat.JSON:
@@ -83,3 +89,12 @@ def preview(
         emit(to_text(result, width=int(columns) if columns.isdigit() and int(columns) > 0 else 120))
     if result.exit_code:
         raise typer.Exit(result.exit_code)
+
+
+def _progress() -> AbstractContextManager[Progress | None]:
+    """A progress bar on stderr when it is a terminal (a change that reaches the whole fleet takes a while)."""
+    if not sys.stderr.isatty():
+        return nullcontext(None)
+    from fleetc.preview.progress import RichProgress
+
+    return RichProgress()

@@ -20,6 +20,7 @@ from fleetc.compile import compile_region
 from fleetc.compile.graph import DesiredGraph
 from fleetc.conventions import cluster_id
 from fleetc.plan.model import ClusterPlan, Phase, Plan
+from fleetc.preview.progress import Progress, tracked
 from fleetc.spec.fleet import FleetSpec
 
 AT_TARGET = Phase.UP_TO_DATE
@@ -44,8 +45,13 @@ def target_plan(spec: FleetSpec, region: str | None = None) -> Plan:
 
 
 def compile_regions(
-    spec: FleetSpec, plan: Plan, regions: Iterable[str] | None = None, now: datetime | None = None
+    spec: FleetSpec,
+    plan: Plan,
+    regions: Iterable[str] | None = None,
+    now: datetime | None = None,
+    progress: Progress | None = None,
 ) -> dict[str, DesiredGraph]:
     """Region -> desired graph, for ``regions`` (default: every region of the fleet), sorted by name."""
     chosen = sorted(spec.regions) if regions is None else sorted(regions)
-    return {region: compile_region(spec, plan, region, now) for region in chosen}
+    steps = tracked(chosen, progress, "compiling", len(chosen))
+    return {region: compile_region(spec, plan, region, now) for region in steps}

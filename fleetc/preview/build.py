@@ -22,12 +22,12 @@ from fleetc.policy.review import review_change
 from fleetc.preview.basis import compile_regions, target_plan
 from fleetc.preview.fleet_diff import diff_fleets
 from fleetc.preview.model import BASIS_LIVE, BASIS_TARGET, Preview
+from fleetc.preview.progress import Progress
 from fleetc.preview.resource_diff import diff_graphs
 from fleetc.preview.scope import Scope, affected_regions
-from fleetc.preview.sources import Side, load_side, open_repository
+from fleetc.preview.sources import Side, load_sides, open_repository
 from fleetc.repo.approvals import CommittedApprovals, committed_approvals
 from fleetc.spec.fleet import ApprovalPolicy, FleetSpec
-from fleetc.spec.loader import ParseCache
 
 # (source, region -> cluster names, label prefix) -> live facts; injected so tests need no cluster
 LiveReader = Callable[[str, Mapping[str, Sequence[str]], str], LiveState]
@@ -42,13 +42,20 @@ def build_preview(
     live: str | None = None,
     read_live: LiveReader | None = None,
     now: datetime | None = None,
+    whole: bool = False,
+    progress: Progress | None = None,
 ) -> Preview:
-    """Raises FleetcError only for unusable arguments (a bad revision, an unreadable live source)."""
+    """Raises FleetcError only for unusable arguments (a bad revision, an unreadable live source).
+
+    Only the files the change reaches are read (:mod:`fleetc.preview.reach`); ``whole`` reads every
+    file of both sides, as ``--live`` must: the planner takes intermediate versions from every pin of
+    the fleet. ``progress`` is told how reading and compiling go when the change reaches everything.
+    """
     repo = open_repository(repo_dir)
     with repo:
-        shared = ParseCache()  # most files are the same blob on both sides: parsed once
-        head = load_side(repo, repo_dir, head_rev, fleet_dir, shared)
-        base = load_side(repo, repo_dir, base_rev, fleet_dir, shared)
+        base, head, reach = load_sides(
+            repo, repo_dir, base_rev, head_rev, fleet_dir, whole=whole or live is not None, progress=progress
+        )
     basis = BASIS_TARGET if live is None else BASIS_LIVE
     notes = _side_notes(base, "base")
     if head.spec is None:
@@ -56,6 +63,10 @@ def build_preview(
     scope = affected_regions(base.spec, head.spec)
     if scope.regions is not None:
         notes.append(f"{scope.reason}: {', '.join(sorted(scope.regions)) or 'none'}; other regions are unchanged")
+    read = reach.note() if reach is not None else None
+    if read is not None:
+        notes.append(read)
+    shown = progress if scope.regions is None else None
     state: LiveState | None = None
     if live is not None:
         if read_live is None:
@@ -63,7 +74,7 @@ def build_preview(
         state = read_live(live, _regions(scope, base.spec, head.spec), head.spec.label_prefix)
     head_plan, head_notes = _plan(head, state, now, scope)
     notes += head_notes
-    head_graphs = compile_regions(head.spec, head_plan, _in_scope(head.spec, scope), now=now)
+    head_graphs = compile_regions(head.spec, head_plan, _in_scope(head.spec, scope), now=now, progress=shown)
     live_plan = head_plan if state is not None else None
     violations = run_rules(head_graphs.values(), head.spec, live_plan, live=state)
     if base.spec is not None:
@@ -76,7 +87,7 @@ def build_preview(
     existing: frozenset[tuple[str, str, str]] = frozenset()
     if base.spec is not None:
         base_plan, _ = _plan(base, state, now, scope)
-        base_graphs = compile_regions(base.spec, base_plan, _in_scope(base.spec, scope), now=now)
+        base_graphs = compile_regions(base.spec, base_plan, _in_scope(base.spec, scope), now=now, progress=shown)
         base_live = base_plan if state is not None else None
         existing = frozenset(v.identity for v in run_rules(base_graphs.values(), base.spec, base_live, live=state))
     return Preview(

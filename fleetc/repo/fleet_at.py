@@ -11,7 +11,9 @@ a link's blob is its target path, not YAML, and a link could point anywhere.
 from __future__ import annotations
 
 import posixpath
+import subprocess
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 import git
@@ -20,6 +22,7 @@ from fleetc.errors import fail
 from fleetc.repo.repository import require_commit, require_repository, working_tree
 from fleetc.spec.fleet import FleetSpec
 from fleetc.spec.loader import ParseCache, load_sources
+from fleetc.spec.source import MAX_FILE_BYTES
 
 SYMLINK_MODE = 0o120000
 
@@ -64,11 +67,96 @@ def load_fleet_at(repo_dir: Path, rev: str, fleet_subdir: str, cache: ParseCache
 
 
 def yaml_blobs(tree: git.Tree, here: PurePosixPath) -> Iterator[tuple[PurePosixPath, bytes]]:
-    """(path below the fleet dir, bytes) of every *.yaml, in ``fleet_files`` order: a directory's files
-    by name, then its subdirectories by name; hidden names and symlinks skipped."""
-    visible = [item for item in tree if not item.name.startswith(".")]
-    for blob in sorted((b for b in visible if b.type == "blob"), key=lambda b: b.name):
-        if blob.name.endswith(".yaml") and blob.mode != SYMLINK_MODE:
-            yield here / blob.name, blob.data_stream.read()
-    for sub in sorted((t for t in visible if t.type == "tree"), key=lambda t: t.name):
-        yield from yaml_blobs(sub, here / sub.name)
+    """(path below the fleet dir, bytes) of every *.yaml, in ``fleet_files`` order (see :func:`yaml_entries`)."""
+    entries = list(yaml_entries(tree, here))
+    with BlobReader(tree.repo) as reader:
+        for entry in entries:
+            yield entry.path, reader.read(entry.sha)
+
+
+@dataclass(frozen=True)
+class BlobEntry:
+    """A *.yaml file of a tree, by name and object id: two sides with the same id hold the same bytes."""
+
+    rel: str  # below the fleet dir, "/"-separated (a str: a PurePosixPath per file costs more than its read)
+    sha: str  # hex object id
+
+    @property
+    def path(self) -> PurePosixPath:
+        return PurePosixPath(self.rel)
+
+
+def yaml_entries(tree: git.Tree, here: PurePosixPath) -> Iterator[BlobEntry]:
+    """Every *.yaml below ``tree``, in ``fleet_files`` order: a directory's files by name, then its
+    subdirectories by name; hidden names and symlinks skipped. One ``git ls-tree`` reads the tree
+    objects, no file (walking them object by object costs more than the files a preview reads)."""
+    listing = tree.repo.git.ls_tree("-r", "-z", tree.hexsha, stdout_as_string=False)
+    assert isinstance(listing, bytes)
+    found: list[tuple[tuple[tuple[int, str], ...], BlobEntry]] = []
+    for record in listing.split(b"\0"):
+        meta, tab, raw = record.partition(b"\t")
+        fields = meta.split()
+        if not tab or len(fields) != 3 or fields[1] != b"blob" or int(fields[0], 8) == SYMLINK_MODE:
+            continue
+        parts = raw.decode("utf-8", "surrogateescape").split("/")
+        if not parts[-1].endswith(".yaml") or any(part.startswith(".") for part in parts):
+            continue
+        order = (*((1, d) for d in parts[:-1]), (0, parts[-1]))  # files before subdirectories, each by name
+        found.append((order, BlobEntry("/".join((*here.parts, *parts)), fields[2].decode("ascii"))))
+    for _, entry in sorted(found, key=lambda item: item[0]):
+        yield entry
+
+
+class BlobReader:
+    """Blobs read through one ``git cat-file --batch`` process, one request at a time.
+
+    One process for every file of a preview, not one per file. A request is
+    answered before the next is written, so neither pipe can fill up and
+    block. At most ``MAX_FILE_BYTES + 1`` bytes of a blob are kept (the rest
+    is read and dropped): the loader reports a larger file as too big, and a
+    pull request's giant blob does not land in memory.
+    """
+
+    def __init__(self, repo: git.Repo) -> None:
+        self._process = subprocess.Popen(
+            [git.Git.GIT_PYTHON_GIT_EXECUTABLE or "git", "--git-dir", str(repo.git_dir), "cat-file", "--batch"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+
+    def __enter__(self) -> BlobReader:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def read(self, sha: str) -> bytes:
+        """The bytes of blob ``sha`` (truncated past the loader's size limit); FleetcError if git has none."""
+        stdin, stdout = self._process.stdin, self._process.stdout
+        assert stdin is not None and stdout is not None
+        try:
+            stdin.write(sha.encode("ascii") + b"\n")
+            stdin.flush()
+        except OSError as error:  # git ended (killed, or a repository it cannot read)
+            raise fail(None, f"git cat-file stopped reading objects ({error}); check the repository") from None
+        header = stdout.readline().split()
+        if len(header) != 3 or header[1] != b"blob":
+            raise fail(None, f"git cannot read object {sha} ({b' '.join(header).decode(errors='replace')})")
+        size = int(header[2])
+        kept = stdout.read(min(size, MAX_FILE_BYTES + 1))
+        left = size - len(kept)
+        while left > 0:  # bounded by the size git announced
+            dropped = stdout.read(min(left, 1 << 20))
+            if not dropped:
+                break
+            left -= len(dropped)
+        stdout.read(1)  # the newline after the content
+        return kept
+
+    def close(self) -> None:
+        if self._process.stdin is not None:
+            self._process.stdin.close()
+        if self._process.stdout is not None:
+            self._process.stdout.close()
+        self._process.wait()

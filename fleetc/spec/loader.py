@@ -157,6 +157,18 @@ class ParseCache:
     files: dict[tuple[str, bytes], tuple[FileRead, list[Diagnostic]]] = field(default_factory=dict)
     models: dict[int, tuple[Document | None, list[Diagnostic], set[str]]] = field(default_factory=dict)
 
+    def read(self, path: Path, display: str, data: bytes) -> tuple[FileRead, list[Diagnostic]]:
+        """The parsed file and its diagnostics, parsed on first use: a later :func:`load_sources` given
+        this cache and the same (name, bytes) does not parse it again. ``fleetc preview`` reads the
+        documents of changed files first to decide which other files the change can reach."""
+        key = (display, hashlib.sha256(data).digest())
+        found = self.files.get(key)
+        if found is None:
+            local: list[Diagnostic] = []
+            found = (read_file(path, display, local, data, follow_symlinks=False), local)
+            self.files[key] = found
+        return found
+
 
 def load_sources(
     root: Path,
@@ -219,14 +231,9 @@ def _read_cached(
     """:func:`read_file`, once per (name, content) when a cache is given (only for bytes already read)."""
     if cache is None or data is None:
         return read_file(path, display, errors, data, follow_symlinks=follow_symlinks)
-    key = (display, hashlib.sha256(data).digest())
-    found = cache.files.get(key)
-    if found is None:
-        local: list[Diagnostic] = []
-        found = (read_file(path, display, local, data, follow_symlinks=follow_symlinks), local)
-        cache.files[key] = found
-    errors.extend(found[1])
-    return found[0]
+    read, found = cache.read(path, display, data)  # bytes given: follow_symlinks plays no part
+    errors.extend(found)
+    return read
 
 
 def _validate_cached(
