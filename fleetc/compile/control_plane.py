@@ -34,23 +34,9 @@ from fleetc.spec.anchors import where
 def compile_control_plane(ctx: ClusterContext) -> list[Node]:
     """The control-plane group and its objects, dependencies first."""
     cp = ctx.cluster.control_plane
-    group_id = ids.control_plane(ctx.id)
+    group = control_plane_group(ctx)
+    group_id = group.id
     version, etcd_version = ctx.plan.control_plane_version, ctx.plan.etcd_version
-    group = Node(
-        id=group_id,
-        kind=Kind.CONTROL_PLANE,
-        props=ControlPlaneProps(
-            version=str(version) if version else None,
-            etcd_version=str(etcd_version) if etcd_version else None,
-            target_version=str(ctx.targets.kubernetes),
-            phase=str(ctx.plan.phase),
-            replicas=cp.replicas,
-            etcd_replicas=cp.etcd.replicas,
-        ),
-        parent=ctx.region_name,
-        cluster=ctx.id,
-        source=where(ctx.cluster, "controlPlane"),
-    )
     out: list[Node] = [group]
     mgmt = ids.management_provider(ctx.region_name)
 
@@ -66,7 +52,7 @@ def compile_control_plane(ctx: ClusterContext) -> list[Node]:
         out.append(node)
         return node
 
-    ns = add(_namespace(ctx), ("name",))
+    ns = add(namespace_object(ctx), ("name",))
     # The batteries first (management.py): every object below uses cert-manager's or Kamaji's CRDs and webhooks,
     # and all of them come after the namespace.
     ns = out[-1] = dataclasses.replace(ns, deps=control_plane_deps(ctx.region_name, ctx.management))
@@ -102,12 +88,33 @@ def compile_control_plane(ctx: ClusterContext) -> list[Node]:
     return out
 
 
+def control_plane_group(ctx: ClusterContext) -> Node:
+    """The HostedControlPlane group node (the same in both forms): the versions the plan allows now."""
+    cp = ctx.cluster.control_plane
+    version, etcd_version = ctx.plan.control_plane_version, ctx.plan.etcd_version
+    return Node(
+        id=ids.control_plane(ctx.id),
+        kind=Kind.CONTROL_PLANE,
+        props=ControlPlaneProps(
+            version=str(version) if version else None,
+            etcd_version=str(etcd_version) if etcd_version else None,
+            target_version=str(ctx.targets.kubernetes),
+            phase=str(ctx.plan.phase),
+            replicas=cp.replicas,
+            etcd_replicas=cp.etcd.replicas,
+        ),
+        parent=ctx.region_name,
+        cluster=ctx.id,
+        source=where(ctx.cluster, "controlPlane"),
+    )
+
+
 def tenant_control_plane_id(ctx: ClusterContext) -> str:
     """The node id of the cluster's TenantControlPlane (the customer provider reads its status)."""
     return ids.manifest(ids.control_plane(ctx.id), "TenantControlPlane", ctx.cluster.name)
 
 
-def _namespace(ctx: ClusterContext) -> dict[str, Any]:
+def namespace_object(ctx: ClusterContext) -> dict[str, Any]:
     return k8s_object(
         "v1",
         "Namespace",

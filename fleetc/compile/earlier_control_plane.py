@@ -24,9 +24,9 @@ from fleetc.compile import etcd as dedicated_etcd
 from fleetc.compile import ids
 from fleetc.compile.cluster_config import cluster_config
 from fleetc.compile.context import ClusterContext
-from fleetc.compile.graph import Kind, Node
+from fleetc.compile.control_plane import control_plane_group, namespace_object
+from fleetc.compile.graph import Node
 from fleetc.compile.objects import k8s_object, keep_live, manifest_node
-from fleetc.compile.props import ControlPlaneProps
 from fleetc.compile.sizing import Sizing, size
 from fleetc.errors import Pos
 from fleetc.spec.anchors import where
@@ -48,28 +48,12 @@ def component_image(component: str, version: Version) -> str:
 
 def compile_earlier_control_plane(ctx: ClusterContext) -> list[Node]:
     """The control-plane group and its manifests, in dependency order."""
-    cp = ctx.cluster.control_plane
-    group_id = ids.control_plane(ctx.id)
+    group = control_plane_group(ctx)
+    group_id = group.id
     mgmt = ids.management_provider(ctx.region_name)
-    version = ctx.plan.control_plane_version
-    etcd_version = ctx.plan.etcd_version
-    group = Node(
-        id=group_id,
-        kind=Kind.CONTROL_PLANE,
-        props=ControlPlaneProps(
-            version=str(version) if version else None,
-            etcd_version=str(etcd_version) if etcd_version else None,
-            target_version=str(ctx.targets.kubernetes),
-            phase=str(ctx.plan.phase),
-            replicas=cp.replicas,
-            etcd_replicas=cp.etcd.replicas,
-        ),
-        parent=ctx.region_name,
-        cluster=ctx.id,
-        source=where(ctx.cluster, "controlPlane"),
-    )
+    version, etcd_version = ctx.plan.control_plane_version, ctx.plan.etcd_version
     builder = _Builder(ctx, group_id, mgmt)
-    namespace = builder.add(_namespace(ctx), where(ctx.cluster, "name"), deps=())
+    namespace = builder.add(namespace_object(ctx), where(ctx.cluster, "name"), deps=())
     ns_deps = (namespace.id,)
     builder.add(cluster_config(ctx), where(ctx.cluster, "upgrade"), deps=ns_deps)
 
@@ -118,15 +102,6 @@ def _selector(ctx: ClusterContext, component: str) -> dict[str, str]:
     The namespace already names the cluster, so the component is unique in it.
     """
     return {"app.kubernetes.io/component": component}
-
-
-def _namespace(ctx: ClusterContext) -> dict[str, Any]:
-    return k8s_object(
-        "v1",
-        "Namespace",
-        ctx.namespace,
-        labels={"fleetc.dev/cluster": ctx.cluster.name, "fleetc.dev/region": ctx.region_name},
-    )
 
 
 def _etcd_service(ctx: ClusterContext) -> dict[str, Any]:
@@ -220,15 +195,7 @@ def _etcd_statefulset(ctx: ClusterContext, version: Version | None) -> dict[str,
                     "volumes": [_secret_volume("pki", "etcd-pki")],
                 },
             },
-            "volumeClaimTemplates": [
-                {
-                    "metadata": {"name": "data"},
-                    "spec": {
-                        "accessModes": ["ReadWriteOnce"],
-                        "resources": {"requests": {"storage": f"{etcd.storage_gib}Gi"}},
-                    },
-                }
-            ],
+            "volumeClaimTemplates": [dedicated_etcd.data_volume(etcd.storage_gib)],
         },
     )
     if version is None:
@@ -417,4 +384,3 @@ def _secret_volume(name: str, secret: str) -> dict[str, Any]:
 
 def _size(ctx: ClusterContext, component: str) -> Sizing:
     return size(ctx.cluster, component)
-

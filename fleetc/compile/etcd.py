@@ -174,20 +174,21 @@ def statefulset(ctx: ClusterContext, version: Version | None) -> dict[str, Any]:
                     "volumes": [*_tls_volumes(server=True), *_tool_volumes()],
                 },
             },
-            "volumeClaimTemplates": [
-                {
-                    "metadata": {"name": "data"},
-                    "spec": {
-                        "accessModes": ["ReadWriteOnce"],
-                        "resources": {"requests": {"storage": f"{etcd.storage_gib}Gi"}},
-                    },
-                }
-            ],
+            "volumeClaimTemplates": [data_volume(etcd.storage_gib)],
         },
     )
     if version is None:
         keep_live(obj, ["spec"], UNKNOWN_REASON)
     return obj
+
+
+def data_volume(storage_gib: int) -> dict[str, Any]:
+    """The volume claim template of a member's data (the earlier form used the same one)."""
+    size = f"{storage_gib}Gi"
+    return {
+        "metadata": {"name": "data"},
+        "spec": {"accessModes": ["ReadWriteOnce"], "resources": {"requests": {"storage": size}}},
+    }
 
 
 def pdb(ctx: ClusterContext) -> dict[str, Any]:

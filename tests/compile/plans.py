@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from pathlib import Path
 
+from fleetc.compile import ids
 from fleetc.plan.model import Action, Blocked, ClusterPlan, Plan, Reason, Step
 from fleetc.spec.fleet import FleetSpec
 from fleetc.spec.loader import load_fleet
@@ -82,3 +84,24 @@ def with_cluster(spec: FleetSpec, region: str, name: str, **changes: object) -> 
     new_doc = doc.model_copy(update={"spec": doc.spec.model_copy(update={"clusters": clusters})})
     new_doc._anchor = doc._anchor
     return dataclasses.replace(spec, regions={**spec.regions, region: new_doc})
+
+
+@dataclass(frozen=True)
+class FakeCluster:
+    name: str
+
+
+@dataclass(frozen=True)
+class FakeContext:
+    """What control_plane_monitors reads of a ClusterContext (so any cluster name can be drawn)."""
+
+    region_name: str
+    cluster: FakeCluster
+
+    @property
+    def id(self) -> str:
+        return ids.cluster(self.region_name, self.cluster.name)
+
+    @property
+    def namespace(self) -> str:
+        return ids.namespace_name(self.cluster.name)

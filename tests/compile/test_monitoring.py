@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,7 +18,7 @@ from fleetc.compile.management import ManagementOptions
 from fleetc.compile.objects import MANAGED_BY_LABEL, SOURCE_ANNOTATION, kube_object
 from fleetc.spec.fleet import FleetSpec
 
-from .plans import example_spec, make_plan
+from .plans import FakeCluster, FakeContext, example_spec, make_plan
 from .promql import check
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
@@ -42,25 +41,6 @@ def graph(spec: FleetSpec) -> DesiredGraph:
     return compile_region(spec, make_plan(spec, "us-east-04"), "us-east-04", NOW)
 
 
-@dataclass(frozen=True)
-class _Cluster:
-    name: str
-
-
-@dataclass(frozen=True)
-class FakeContext:
-    """What control_plane_monitors reads of a ClusterContext (so any cluster name can be drawn)."""
-
-    region_name: str
-    cluster: _Cluster
-
-    @property
-    def id(self) -> str:
-        return ids.cluster(self.region_name, self.cluster.name)
-
-    @property
-    def namespace(self) -> str:
-        return ids.namespace_name(self.cluster.name)
 
 
 def monitors_of(graph: DesiredGraph, cluster_id: str) -> dict[str, dict[str, Any]]:
@@ -206,7 +186,7 @@ def test_the_rules_alert_on_what_issue_14_asks(graph: DesiredGraph) -> None:
 
 @given(name=st.from_regex(r"\A[a-z]([-a-z0-9]{0,20}[a-z0-9])?\Z"), region=st.sampled_from(["us-east-04", "r1"]))
 def test_every_expression_checks_and_is_scoped_to_its_cluster(name: str, region: str) -> None:
-    ctx = FakeContext(region, _Cluster(name))
+    ctx = FakeContext(region, FakeCluster(name))
     objs = mon.control_plane_monitors(ctx)  # type: ignore[arg-type]
     kinds = [o["kind"] for o in objs]
     assert sorted(kinds) == ["PodMonitor", "PrometheusRule", "ServiceMonitor", "ServiceMonitor"]

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import copy
 import itertools
-from dataclasses import dataclass
 
 import pytest
+from compile.plans import FakeCluster, FakeContext
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -27,34 +27,17 @@ from schemas.validate import SchemaStore
 REGION = "r1"
 
 
-@dataclass(frozen=True)
-class _Cluster:
-    name: str
-
-
-@dataclass(frozen=True)
-class _Context:
-    region_name: str
-    cluster: _Cluster
-
-    @property
-    def id(self) -> str:
-        return ids.cluster(self.region_name, self.cluster.name)
-
-    @property
-    def namespace(self) -> str:
-        return ids.namespace_name(self.cluster.name)
 
 
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.from_regex(r"\A[a-z]([-a-z0-9]{0,30}[a-z0-9])?\Z"))
 def test_monitors_validate_for_any_cluster_name(store: SchemaStore, name: str) -> None:
-    for obj in control_plane_monitors(_Context(REGION, _Cluster(name))):  # type: ignore[arg-type]
+    for obj in control_plane_monitors(FakeContext(REGION, FakeCluster(name))):  # type: ignore[arg-type]
         assert store.validate(obj, require_namespace=True) == [], obj["kind"]
 
 
 def test_a_broken_monitor_is_caught(store: SchemaStore) -> None:
-    service_monitor, _, pod_monitor, rule = control_plane_monitors(_Context(REGION, _Cluster("a")))  # type: ignore[arg-type]
+    service_monitor, _, pod_monitor, rule = control_plane_monitors(FakeContext(REGION, FakeCluster("a")))  # type: ignore[arg-type]
     broken = copy.deepcopy(service_monitor)
     broken["spec"]["endpoints"][0]["scheme"] = "grpc"
     assert store.validate(broken) == [
