@@ -75,6 +75,7 @@ KAMAJI_COMPONENT_LABEL = "kamaji.clastix.io/component"  # which of Kamaji's reso
 # What makes kube-prometheus-stack's Prometheus pick up a ServiceMonitor, PodMonitor or PrometheusRule: with
 # the chart's defaults (``*SelectorNilUsesHelmValues: true``) the label ``release: <its Helm release name>``,
 # in any namespace. fleetc assumes the release is named kube-prometheus-stack (docs/management-cluster.md).
+PROMETHEUS_OPERATOR_API = "monitoring.coreos.com/v1"  # ServiceMonitor, PodMonitor, PrometheusRule
 PROMETHEUS_SELECTOR_LABELS: Mapping[str, str] = MappingProxyType({"release": "kube-prometheus-stack"})
 
 

@@ -33,7 +33,6 @@ from typing import Any
 from fleetc import conventions
 from fleetc.compile import ids
 from fleetc.compile.graph import Kind, Node
-from fleetc.compile.monitoring import MONITORING_API
 from fleetc.compile.objects import SOURCE_ANNOTATION, k8s_object
 from fleetc.compile.props import HelmReleaseProps
 from fleetc.errors import Pos
@@ -172,7 +171,7 @@ def _kamaji_monitor(region: str, kamaji: Node, source: Pos | None) -> Node:
     kube-prometheus-stack's default selector does not pick up, so fleetc writes this one instead.
     """
     obj = k8s_object(
-        MONITORING_API,
+        conventions.PROMETHEUS_OPERATOR_API,
         "ServiceMonitor",
         KAMAJI,
         namespace=KAMAJI_NAMESPACE,

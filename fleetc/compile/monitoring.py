@@ -44,7 +44,7 @@ from fleetc.compile.objects import k8s_object
 if TYPE_CHECKING:  # context.py imports management.py, which imports this module
     from fleetc.compile.context import ClusterContext
 
-MONITORING_API = "monitoring.coreos.com/v1"
+MONITORING_API = conventions.PROMETHEUS_OPERATOR_API
 
 KAMAJI_SERVICE_COMPONENT = "service"
 APISERVER_PORT_NAME = conventions.APISERVER  # the first port of Kamaji's Service ``<cluster>``
