@@ -113,6 +113,12 @@ def generate(base: Path, clusters: int) -> Path:
         cluster = json.loads(json.dumps(templates[i % len(templates)]))
         cluster["name"] = f"{cluster['name']}-{i:03d}"
         cluster["upgrade"] = {"approval": "automatic", "paused": False, "nodeTimeoutMinutes": 120}
+        # the spec counts exactly the nodes the snapshot lists (nodes it lacks count as unavailable)
+        cluster["nodePools"] = [{**cluster["nodePools"][0], "count": 4, "maxUnavailable": 1}]
+        endpoint = cluster.get("controlPlane", {}).get("endpoint")
+        if endpoint:  # one control plane per address in a region
+            address = f"10.30.{i // 250}.{i % 250 + 1}"
+            endpoint.update(address=address, dnsName=f"api.{cluster['name']}.{GENERATED}.example")
         generated.append(cluster)
     region = {
         "apiVersion": "fleetc.dev/v1alpha1",
@@ -135,8 +141,9 @@ def generate(base: Path, clusters: int) -> Path:
         version = cluster.get("versions", {}).get("kubernetes", channel["kubernetes"])
         namespace = f"cp-{cluster['name']}"
         replicas, etcd = cluster["controlPlane"]["replicas"], cluster["controlPlane"]["etcd"]["replicas"]
+        management.append(_tenant_control_plane(cluster["name"], namespace, version))
         management.append(
-            _workload("Deployment", "kube-apiserver", namespace, replicas, f"registry.k8s.io/kube-apiserver:v{version}")
+            _workload("Deployment", cluster["name"], namespace, replicas, f"registry.k8s.io/kube-apiserver:v{version}")
         )
         management.append(
             _workload("StatefulSet", "etcd", namespace, etcd, f"registry.k8s.io/etcd:{channel['etcd']}-0")
@@ -146,9 +153,34 @@ def generate(base: Path, clusters: int) -> Path:
             _node(f"{cluster['name']}-{pool['name']}-{n}", pool["name"], prefix, "gpu-node-2024.11.1", version)
             for n in range(4)
         ]
-        (live / f"{cluster['name']}.json").write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": nodes}))
+        pods = [_daemonset_pod(node["metadata"]["name"]) for node in nodes]  # every real node runs some
+        (live / f"{cluster['name']}.json").write_text(
+            json.dumps({"apiVersion": "v1", "kind": "List", "items": [*nodes, *pods]})
+        )
     (live / "management.json").write_text(json.dumps({"apiVersion": "v1", "kind": "List", "items": management}))
     return project
+
+
+def _tenant_control_plane(name: str, namespace: str, version: str) -> dict[str, Any]:
+    """A Ready Kamaji TenantControlPlane (docs/spec.md 6.1); its Deployment is named after it."""
+    state = {"version": {"version": f"v{version}", "status": "Ready"}, "deployment": {"name": name}}
+    return {
+        "apiVersion": "kamaji.clastix.io/v1alpha1",
+        "kind": "TenantControlPlane",
+        "metadata": {"name": name, "namespace": namespace},
+        "status": {"kubernetesResources": state, "kubeconfig": {"admin": {"secretName": f"{name}-admin-kubeconfig"}}},
+    }
+
+
+def _daemonset_pod(node: str) -> dict[str, Any]:
+    owner = {"apiVersion": "apps/v1", "kind": "DaemonSet", "name": "cilium", "controller": True}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": f"cilium-{node}", "namespace": "kube-system", "ownerReferences": [owner]},
+        "spec": {"nodeName": node},
+        "status": {"phase": "Running"},
+    }
 
 
 def _workload(kind: str, name: str, namespace: str, replicas: int, image: str) -> dict[str, Any]:
