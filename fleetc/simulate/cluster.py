@@ -27,7 +27,10 @@ from fleetc.live.facts import ClusterLive, ControlPlaneFacts, NodeFacts
 from fleetc.versions import Version
 
 # What a transition compares before and after (see SimPool._before).
-Key = tuple[bool, bool, bool, bool, bool, str, bool]
+Key = tuple[bool, bool, bool, bool, bool, str]
+# What plan() decides on about one node (SimPool.plan_key).
+PlanKey = tuple[object, ...]
+QUIET: PlanKey = ("quiet",)
 
 # Node states for plots: exactly one per node.
 STATES = ("idle", "busy", "busy-pending", "idle-pending", "cordoned", "reimaging", "failed")
@@ -218,6 +221,7 @@ class SimPool:
         self.exceeded = Exceedances()
         self.held_node_seconds = 0
         self.busy_node_seconds = 0
+        self.view: tuple[NodeFacts, ...] | None = None  # the nodes' facts, cached until one of them changes
         self._last = 0
         for node in self.nodes:
             self.free.add(node)
@@ -247,19 +251,37 @@ class SimPool:
         """Done and clean: at the target image, Ready, no rollout mark. By the
         planner's rules (waves.py) such a node takes no step and spends no
         budget whatever runs on it, so a job starting or ending on it cannot
-        change the plan: it does not mark the cluster dirty."""
+        change the plan: its plan key stays ``QUIET``."""
         return (node.image == self.target_image and node.ready and not node.cordoned and not node.pending
                 and node.target_image is None)
 
+    def plan_key(self, node: SimNode) -> PlanKey:
+        """The node's facts as far as ``plan()``'s steps and Blocked reasons depend on them.
+
+        A quiet node (``_quiet``) is one key whatever runs on it; otherwise
+        every fact the planner decides on, but not ``busy_reasons`` (job
+        names, which only word a Blocked detail). Two calls whose nodes have
+        equal keys (and equal control plane, window and clock-driven
+        timeouts, which the driver checks apart) return the same steps and
+        the same reasons: docs/simulation.md, "Running plan() thousands of
+        times".
+        """
+        if self._quiet(node):
+            return QUIET
+        return (node.image, node.ready, node.cordoned, node.job is not None, node.pending,
+                node.target_image, node.requested_at)
+
     def _before(self, node: SimNode) -> Key:
+        touched = self.cluster.touched
+        if node not in touched:
+            touched[node] = self.plan_key(node)  # its key at the planner's last call
         return (node.unavailable, node.image == self.target_image, self._held(node),
-                node.job is not None, self._settled(node), node.state, self._quiet(node))
+                node.job is not None, self._settled(node), node.state)
 
     def _after(self, node: SimNode, before: Key, action: bool) -> None:
-        unavailable, at_target, held, busy, settled, state, quiet = before
+        unavailable, at_target, held, busy, settled, state = before
         node.facts = None
-        if not (quiet and self._quiet(node)):
-            self.cluster.dirty = True
+        self.view = None
         if node.unavailable != unavailable:
             self.unavailable += 1 if node.unavailable else -1
             if node.unavailable:
@@ -287,6 +309,12 @@ class SimPool:
             (self.free_pending if node.pending else self.free).add(node)
 
     # ------------------------------------------------------------ jobs
+
+    def facts_view(self) -> tuple[NodeFacts, ...]:
+        """Every node's facts, as the live reader would list them; rebuilt only after a node changed."""
+        if self.view is None:
+            self.view = tuple(node.node_facts() for node in self.nodes)
+        return self.view
 
     def submit(self, job: Job, front: bool = False) -> None:
         """Queue a job; a resubmitted (killed) job keeps its place at the head."""
@@ -410,7 +438,20 @@ class SimCluster:
         self.cp_token = 0
         self.pools: list[SimPool] = []
         self._index: dict[str, SimNode] = {}
-        self.dirty = True  # facts changed since the planner last saw them
+        self.dirty = True  # the control plane changed since the planner last saw it
+        # Nodes changed since the planner's last call, each with its plan key at that call (SimPool.plan_key).
+        self.touched: dict[SimNode, PlanKey] = {}
+
+    def changed_for_planner(self) -> bool:
+        """Something plan() decides on differs from what its last call saw (control plane or a node's key)."""
+        if self.dirty:
+            return True
+        return any(node.pool.plan_key(node) != key for node, key in self.touched.items())
+
+    def planned(self) -> None:
+        """The planner is called now: what it sees is the new reference."""
+        self.dirty = False
+        self.touched.clear()
 
     @property
     def id(self) -> str:
@@ -447,7 +488,8 @@ class SimCluster:
             etcd_version=self.etcd,
             etcd_ready=self.cp_ready,
         )
-        nodes = tuple(node.node_facts() for pool in self.pools for node in pool.nodes)
+        views = [pool.facts_view() for pool in self.pools]
+        nodes = views[0] if len(views) == 1 else tuple(facts for view in views for facts in view)
         return ClusterLive(self.id, exists=True, control_plane=cp, nodes=nodes)
 
     def node(self, name: str) -> SimNode | None:

@@ -72,6 +72,7 @@ def test_fleetc_never_breaks_an_invariant(tmp_path_factory: Any, data: dict[str,
     assert every.skipped == 0
     assert skipping.applied == every.applied
     assert result.makespan == exact.makespan
+    assert skipping.blocked_seconds == every.blocked_seconds  # the same Blocked reasons at every interval
 
     bound = bound_of(world, scenario, traces, seed)
     if result.makespan is not None:
