@@ -19,11 +19,15 @@ NodePatch semantics (server-side apply, one field manager ``fleetc`` for
 every patch, so ownership carries over from one step to the next): a patch
 states every node field fleetc manages; a field fleetc set before and omits
 now is removed by the API server. ``uncordon`` therefore clears
-``target-image``, ``reimage-requested-at`` and ``upgrade-pending`` by leaving
-them out. ``spec.taints`` is an atomic list in the Node API: a patch that
-sets it replaces the whole list, so every patch carries the pool's own
-taints from the spec (plus the upgrade-pending taint for ``mark-pending``),
-never just fleetc's. A patch is a one-shot write: when a node drops out of
+``target-image``, ``reimage-requested-at``, ``upgrade-pending`` and
+``pending-since`` by leaving them out (so does ``cordon``: the node is then
+no longer pending). ``mark-pending`` stamps ``pending-since`` with the plan's
+time; ``escalate-pending`` (the taint's effect to NoSchedule) carries the live
+value on, so the annotation is written once per pending spell.
+``spec.taints`` is an atomic list in the Node API: a patch that sets it
+replaces the whole list, so every patch carries the pool's own taints from
+the spec (plus the upgrade-pending taint, PreferNoSchedule or NoSchedule, for
+``mark-pending`` and ``escalate-pending``), never just fleetc's. A patch is a one-shot write: when a node drops out of
 the next step its NodePatch leaves the graph and the fields stay as written
 (components/ marks NodePatches retain-on-delete, because deleting a Pulumi
 Patch resource would undo it -- and uncordon a node mid-reimage).
@@ -31,7 +35,7 @@ Patch resource would undo it -- and uncordon a node mid-reimage).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from fleetc.compile import ids
@@ -39,7 +43,15 @@ from fleetc.compile.context import ClusterContext
 from fleetc.compile.graph import Kind, Node
 from fleetc.compile.objects import canonical_json, k8s_object, keep_live, manifest_node
 from fleetc.compile.props import NodePatchProps, NodePoolProps
-from fleetc.conventions import CORDONED_BY_FLEETC, POOL_CONFIG_LABEL, Keys, pool_configmap
+from fleetc.conventions import (
+    CORDONED_BY_FLEETC,
+    PENDING_HARD,
+    PENDING_SOFT,
+    POOL_CONFIG_LABEL,
+    Keys,
+    pool_configmap,
+    utc_stamp,
+)
 from fleetc.plan.model import Action, Step
 from fleetc.spec.anchors import where
 from fleetc.spec.models import NodePool
@@ -47,7 +59,9 @@ from fleetc.spec.models import NodePool
 FIELD_MANAGER = "fleetc"
 PATCH_FORCE = "pulumi.com/patchForce"
 PATCH_FIELD_MANAGER = "pulumi.com/patchFieldManager"
-NODE_ACTIONS = frozenset({Action.CORDON, Action.REIMAGE, Action.UNCORDON, Action.MARK_PENDING})
+NODE_ACTIONS = frozenset(
+    {Action.CORDON, Action.REIMAGE, Action.UNCORDON, Action.MARK_PENDING, Action.ESCALATE_PENDING}
+)
 HELD_REASON = (
     "the control plane is not yet at its target and ready: new nodes keep the pool's current image "
     "(a kubelet is never newer than the apiserver)"
@@ -175,10 +189,14 @@ def _node_patch(ctx: ClusterContext, pool: NodePool, node: str, step: Step) -> N
         annotations[keys.reimage_requested_at] = _utc(ctx.now, step)
     elif step.action is Action.UNCORDON:
         unschedulable = False  # and every fleetc label, annotation and taint is left out: cleared
-    else:  # MARK_PENDING: never touches spec.unschedulable (someone else may have cordoned it)
+    else:  # MARK_PENDING, ESCALATE_PENDING: never touch spec.unschedulable (someone else may have cordoned it)
         unschedulable = None
         labels[keys.upgrade_pending] = "true"
-        taints.append({"key": keys.upgrade_pending, "value": "true", "effect": "PreferNoSchedule"})
+        # When the node was first marked: the live value is kept (the planner passes it on), so an
+        # escalation does not restart escalateAfter and the annotation never churns.
+        annotations[keys.pending_since] = step.pending_since or _utc(ctx.now, step)
+        effect = PENDING_HARD if step.action is Action.ESCALATE_PENDING else PENDING_SOFT
+        taints.append({"key": keys.upgrade_pending, "value": "true", "effect": effect})
     return Node(
         id=ids.node_patch(ctx.id, pool.name, node),
         kind=Kind.NODE_PATCH,
@@ -201,8 +219,6 @@ def _node_patch(ctx: ClusterContext, pool: NodePool, node: str, step: Step) -> N
 def _utc(now: datetime | None, step: Step) -> str:
     if now is None:
         raise ValueError(
-            f"reimage of {step.target} in {step.cluster} needs the plan's time: pass now= to compile_region"
+            f"{step.action} of {step.target} in {step.cluster} needs the plan's time: pass now= to compile_region"
         )
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)  # the planner's convention: naive means UTC
-    return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_stamp(now)  # the planner's convention: naive means UTC

@@ -32,6 +32,8 @@ class NodeFacts:
     reimage_requested_at: datetime | None = None  # annotation <labelPrefix>/reimage-requested-at
     problems: tuple[str, ...] = ()
     fleetc_cordon: bool = False  # cordoned, and labelled <labelPrefix>/cordoned-by: fleetc (fleetc's own cordon)
+    pending_hard: bool = False  # the upgrade-pending taint has effect NoSchedule (escalated)
+    pending_since: datetime | None = None  # annotation <labelPrefix>/pending-since
 
     @property
     def cordoned_by_others(self) -> bool:

@@ -22,6 +22,7 @@ from fleetc.conventions import (
     CORDONED_BY_FLEETC,
     ETCD,
     MIRROR_POD_ANNOTATION,
+    PENDING_HARD,
     ZONE_LABEL,
     Keys,
     control_plane_namespace,
@@ -501,6 +502,8 @@ def _node(name: str, node: Mapping[str, Any], keys: Keys, workload: _Workload) -
         busy = None
     reasons = [*pods, f"annotation {keys.do_not_disrupt}"] if protected else pods
     cordoned = _field(node, "spec", "unschedulable") is True
+    requested_at = _timestamp(annotations or {}, keys.reimage_requested_at, problems)
+    pending_since = _timestamp(annotations or {}, keys.pending_since, problems)
 
     return NodeFacts(
         name=name,
@@ -514,10 +517,25 @@ def _node(name: str, node: Mapping[str, Any], keys: Keys, workload: _Workload) -
         busy_reasons=tuple(reasons),
         pending=labels.get(keys.upgrade_pending) == "true",
         target_image=_label(labels, keys.target_image),
-        reimage_requested_at=_timestamp(annotations or {}, keys.reimage_requested_at, problems),
+        reimage_requested_at=requested_at,
         problems=tuple(problems),
         fleetc_cordon=cordoned and labels.get(keys.cordoned_by) == CORDONED_BY_FLEETC,
+        pending_hard=_pending_hard(node, keys.upgrade_pending),
+        pending_since=pending_since,
     )
+
+
+def _pending_hard(node: Mapping[str, Any], key: str) -> bool:
+    """The upgrade-pending taint is there with effect NoSchedule (fleetc escalated it).
+
+    Anything else -- no taint, PreferNoSchedule, a malformed list -- reads
+    as soft: the planner then asks for NoSchedule again when the policy says
+    so, which is safe (the taint never evicts) and converges.
+    """
+    taints = _field(node, "spec", "taints")
+    if not isinstance(taints, list):
+        return False
+    return any(isinstance(t, dict) and t.get("key") == key and t.get("effect") == PENDING_HARD for t in taints)
 
 
 def _label(labels: Mapping[str, Any], key: str) -> str | None:

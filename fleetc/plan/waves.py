@@ -72,13 +72,15 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from operator import attrgetter
 
+from fleetc.conventions import utc_stamp
 from fleetc.live.facts import NodeFacts
 from fleetc.plan.model import Action, Blocked, PoolStatus, Reason, Step
 from fleetc.plan.windows import as_aware
 from fleetc.plan.wording import plural, shorten_lazy, waiting
-from fleetc.spec.models import NodePool
+from fleetc.spec.models import BusyNodes, NodePool
 
 BUSY_REASONS_SHOWN = 3
+DEFAULT_BUSY = BusyNodes()  # upgrade.busyNodes when a cluster says nothing
 
 
 @dataclass
@@ -100,6 +102,7 @@ class PoolContext:
     now: datetime
     timeout: timedelta  # nodeTimeoutMinutes
     may_start: bool  # gates open and control plane at the stage's version and ready
+    busy: BusyNodes = DEFAULT_BUSY  # the cluster's upgrade.busyNodes: when the pending taint escalates
 
 
 def unknown_fields(node: NodeFacts) -> list[str]:
@@ -217,6 +220,8 @@ class _Sorted:
     unavailable: int = 0
     needs_work: bool = False
     down_by_zone: dict[str, int] = field(default_factory=dict)  # unavailable nodes by zone ("" for none), now
+    soft_pending: list[NodeFacts] = field(default_factory=list)  # busy, pending PreferNoSchedule, not cordoned
+    pending_since: datetime | None = None  # the earliest pending-since of a node still to do
 
 
 def _sort(nodes: Sequence[NodeFacts], ctx: PoolContext) -> _Sorted:
@@ -274,10 +279,17 @@ def _sort(nodes: Sequence[NodeFacts], ctx: PoolContext) -> _Sorted:
             if node.reimage_requested_at is None:
                 out.untimed.append(node)
             continue
+        if node.pending and node.pending_since is not None:
+            since = node.pending_since
+            if out.pending_since is None or since < out.pending_since:
+                out.pending_since = since
         if node.busy:
             out.busy.append(node)
-            if not node.cordoned and not node.pending:
-                out.to_mark.append(node)
+            if not node.cordoned:
+                if not node.pending:
+                    out.to_mark.append(node)
+                elif not node.pending_hard:
+                    out.soft_pending.append(node)
             if node.fleetc_cordon and ready is True:
                 out.held_busy.append(node)
         elif ready is not True:
@@ -313,6 +325,7 @@ def plan_pool(pool: NodePool, nodes: Sequence[NodeFacts], ctx: PoolContext) -> P
             reimaging=found.reimaging,
             missing=missing,
             unavailable_after=unavailable,
+            pending_since=found.pending_since,
         ),
         needs_work=found.needs_work or no_nodes or missing > 0,
     )
@@ -349,15 +362,67 @@ def plan_pool(pool: NodePool, nodes: Sequence[NodeFacts], ctx: PoolContext) -> P
                     "idle, cordoned by someone else: reimage, keeping their cordon",
                 )
             )
-        wave.steps.extend(_steps(ctx, Action.MARK_PENDING, found.to_mark, pool.name, "busy: steer new jobs elsewhere"))
         down = _down_by_zone(released, found)
         taken = spread(found.candidates, down, room)
+        wave.steps.extend(_pending_steps(ctx, pool, found, len(ordered), taken))
         for node in taken:
             wave.steps.append(_step(ctx, Action.CORDON, node, pool.name, f"idle, zone {node.zone or 'none'}"))
         after += len(taken)
         _report_waits(wave, pool, found, ctx, budget, unavailable, after, taken, taken_others, freed + len(released))
     wave.status = replace(wave.status, unavailable_after=after)
     return wave
+
+
+def _pending_steps(
+    ctx: PoolContext, pool: NodePool, found: _Sorted, live_nodes: int, taken: Sequence[NodeFacts]
+) -> list[Step]:
+    """``mark-pending`` and ``escalate-pending`` of the pool's busy nodes (and of its idle pending ones left waiting).
+
+    The cluster's ``upgrade.busyNodes`` escalates the PreferNoSchedule
+    taint to NoSchedule for a node pending at least ``escalateAfter`` (from
+    its ``pending-since`` annotation; a node marked without one escalates by
+    the other rule only), and for every pending node of a pool with at most
+    ``escalateWhenRemaining`` nodes left to upgrade. A node that qualifies
+    when first marked is marked NoSchedule at once. NoSchedule keeps new
+    pods off and evicts nothing, so it never interrupts a job.
+    """
+    policy = ctx.busy
+    threshold = policy.remaining_nodes(pool.count)
+    remaining = live_nodes - found.at_target
+    by_count = threshold > 0 and remaining <= threshold
+    after = policy.after_seconds()
+    at_once = by_count or after == 0
+    cid = ctx.cluster_id
+    steps: list[Step] = []
+    if found.to_mark:
+        if at_once:
+            why = _escalation(policy, by_count, remaining, threshold)
+            steps.extend(Step(cid, Action.ESCALATE_PENDING, n.name, pool.name, None, None, why) for n in found.to_mark)
+        else:
+            steps.extend(_steps(ctx, Action.MARK_PENDING, found.to_mark, pool.name, "busy: steer new jobs elsewhere"))
+    if not at_once and after is None:
+        return steps
+    chosen = {n.name for n in taken}
+    waiting_idle = [n for n in found.candidates if n.pending and not n.pending_hard and n.name not in chosen]
+    due = [*found.soft_pending, *waiting_idle]
+    if not at_once:
+        assert after is not None
+        limit = timedelta(seconds=after)
+        due = [n for n in due if n.pending_since is not None and ctx.now - as_aware(n.pending_since) >= limit]
+    why = _escalation(policy, by_count, remaining, threshold)
+    for node in due:
+        since = utc_stamp(node.pending_since) if node.pending_since is not None else None
+        steps.append(Step(cid, Action.ESCALATE_PENDING, node.name, pool.name, None, None, why, False, since))
+    return steps
+
+
+def _escalation(policy: BusyNodes, by_count: bool, remaining: int, threshold: int) -> str:
+    if by_count:
+        return (
+            f"{plural(remaining, 'node')} left to upgrade, at most escalateWhenRemaining "
+            f"{policy.escalate_when_remaining} ({threshold}): NoSchedule, running pods stay"
+        )
+    return f"pending at least escalateAfter {policy.escalate_after}: NoSchedule, running pods stay"
 
 
 def _down_by_zone(released: Sequence[NodeFacts], found: _Sorted) -> dict[str, int]:

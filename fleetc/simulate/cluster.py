@@ -69,6 +69,8 @@ class SimNode:
         "kubelet",
         "name",
         "pending",
+        "pending_hard",
+        "pending_since",
         "pool",
         "reimaging",
         "requested_at",
@@ -86,6 +88,8 @@ class SimNode:
         self.kubelet = kubelet
         self.cordoned = False
         self.pending = False
+        self.pending_hard = False  # the pending taint is NoSchedule (escalated)
+        self.pending_since: datetime | None = None
         self.failed = False
         self.reimaging = False
         self.target_image: str | None = None
@@ -133,6 +137,8 @@ class SimNode:
                 target_image=self.target_image,
                 reimage_requested_at=self.requested_at,
                 fleetc_cordon=self.cordoned,  # only fleetc cordons in the simulation (its patch labels them)
+                pending_hard=self.pending_hard,
+                pending_since=self.pending_since,
             )
         return self.facts
 
@@ -205,11 +211,11 @@ class SimPool:
             for i in range(size)
         ]
         self.queue: deque[Job] = deque()
-        # What-if (scenario ``scheduler.pendingTaintEffect: NoSchedule``): the
+        # What-if (scenario ``scheduler.pendingTaintEffect: NoSchedule``): every
         # pending taint is a hard one and tainted nodes are never used.
         self.pending_is_hard = False
         self.free = IndexedSet()  # schedulable idle nodes without the pending taint
-        self.free_pending = IndexedSet()  # schedulable idle nodes with it
+        self.free_pending = IndexedSet()  # schedulable idle nodes with it, PreferNoSchedule (NoSchedule: neither)
         self.now = 0
         self.unavailable = 0
         self.at_target = sum(1 for n in self.nodes if n.image == target_image)
@@ -221,7 +227,10 @@ class SimPool:
         self.exceeded = Exceedances()
         self.held_node_seconds = 0
         self.busy_node_seconds = 0
-        self.view: tuple[NodeFacts, ...] | None = None  # the nodes' facts, cached until one of them changes
+        # The nodes' facts as the planner gets them: rebuilt only where a node changed since the last call.
+        self._view: list[NodeFacts] = []
+        self._stale: set[SimNode] = set(self.nodes)
+        self._view_tuple: tuple[NodeFacts, ...] | None = None
         self._last = 0
         for node in self.nodes:
             self.free.add(node)
@@ -268,8 +277,8 @@ class SimPool:
         """
         if self._quiet(node):
             return QUIET
-        return (node.image, node.ready, node.cordoned, node.job is not None, node.pending,
-                node.target_image, node.requested_at)
+        return (node.image, node.ready, node.cordoned, node.job is not None, node.pending, node.pending_hard,
+                node.pending_since, node.target_image, node.requested_at)
 
     def _before(self, node: SimNode) -> Key:
         touched = self.cluster.touched
@@ -281,7 +290,8 @@ class SimPool:
     def _after(self, node: SimNode, before: Key, action: bool) -> None:
         unavailable, at_target, held, busy, settled, state = before
         node.facts = None
-        self.view = None
+        self._stale.add(node)
+        self._view_tuple = None
         if node.unavailable != unavailable:
             self.unavailable += 1 if node.unavailable else -1
             if node.unavailable:
@@ -306,15 +316,29 @@ class SimPool:
         self.free.discard(node)
         self.free_pending.discard(node)
         if node.job is None and node.ready and not node.cordoned:
-            (self.free_pending if node.pending else self.free).add(node)
+            if not node.pending:
+                self.free.add(node)
+            elif not (node.pending_hard or self.pending_is_hard):
+                self.free_pending.add(node)
 
     # ------------------------------------------------------------ jobs
 
     def facts_view(self) -> tuple[NodeFacts, ...]:
-        """Every node's facts, as the live reader would list them; rebuilt only after a node changed."""
-        if self.view is None:
-            self.view = tuple(node.node_facts() for node in self.nodes)
-        return self.view
+        """Every node's facts, as the live reader would list them.
+
+        A 4,000-node pool changes a few nodes between two ``pulumi up`` runs:
+        only those are rebuilt, the rest of the list is reused.
+        """
+        if self._view_tuple is None:
+            if len(self._view) != len(self.nodes):
+                self._view = [node.node_facts() for node in self.nodes]
+            else:
+                view = self._view
+                for node in self._stale:
+                    view[node.index] = node.node_facts()
+            self._stale.clear()
+            self._view_tuple = tuple(self._view)
+        return self._view_tuple
 
     def submit(self, job: Job, front: bool = False) -> None:
         """Queue a job; a resubmitted (killed) job keeps its place at the head."""
@@ -341,7 +365,7 @@ class SimPool:
 
     def _room(self) -> int:
         """Nodes a job may start on now: untainted first, tainted only to complete a gang."""
-        return len(self.free) + (0 if self.pending_is_hard else len(self.free_pending))
+        return len(self.free) + len(self.free_pending)
 
     def finish(self, job: Job) -> None:
         """A job ended (done or killed): free its nodes."""
@@ -355,8 +379,12 @@ class SimPool:
     # ------------------------------------------------------------ node transitions
 
     def cordon(self, node: SimNode) -> None:
+        """Cordoned; the cordon's patch leaves out the pending label, taint and annotation (CONVENTIONS.md)."""
         before = self._before(node)
         node.cordoned = True
+        node.pending = False
+        node.pending_hard = False
+        node.pending_since = None
         self._after(node, before, action=True)
 
     def uncordon(self, node: SimNode) -> None:
@@ -364,13 +392,19 @@ class SimPool:
         before = self._before(node)
         node.cordoned = False
         node.pending = False
+        node.pending_hard = False
+        node.pending_since = None
         node.target_image = None
         node.requested_at = None
         self._after(node, before, action=False)
 
-    def mark_pending(self, node: SimNode) -> None:
+    def mark_pending(self, node: SimNode, at: datetime, hard: bool = False) -> None:
+        """The pending label and taint (NoSchedule when ``hard``); ``pending-since`` is kept once set."""
         before = self._before(node)
         node.pending = True
+        node.pending_hard = node.pending_hard or hard
+        if node.pending_since is None:
+            node.pending_since = at
         self._after(node, before, action=False)
 
     def request_reimage(self, node: SimNode, image: str, at: datetime) -> bool:

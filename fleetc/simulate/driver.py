@@ -20,7 +20,8 @@ depend on; a done and clean node is one key whatever runs on it) equals its
 key at that call -- a job ending on a pending node and a queued job taking
 it before the next run leaves it as it was; a ``reimage`` or ``mark-pending``
 the last call applied counts as seen (``_acknowledge``) -- the maintenance window did not
-open or close, and no requested reimage crossed ``nodeTimeoutMinutes``.
+open or close, no requested reimage crossed ``nodeTimeoutMinutes`` and no
+pending node reached ``escalateAfter``.
 ``--every-interval`` turns skipping off; the tests check both give the same
 steps at the same instants and the same blocked hours. A cluster is not
 planned any more once its rollout is complete and a call on that state
@@ -57,7 +58,8 @@ class UnitState:
 
     last_call: int = -1
     window_open: bool | None = None
-    deadlines: list[int] = field(default_factory=list)  # heap: reimage requested-at + nodeTimeout (seconds)
+    # heap (seconds): reimage requested-at + nodeTimeout, pending-since + escalateAfter - 1
+    deadlines: list[int] = field(default_factory=list)
     reasons: frozenset[str] = frozenset()  # Blocked reasons of the last plan
     finished: bool = False  # complete, and a plan() on the complete state returned no step
 
@@ -125,7 +127,7 @@ class FleetcStrategy:
         if not result.steps and cluster.complete:
             state.finished = True
         for step in result.steps:
-            self._apply(sim, cluster, state, step)
+            self._apply(sim, unit, cluster, state, step)
 
     def _must_call(self, sim: Simulation, cluster: SimCluster, state: UnitState, now: datetime) -> bool:
         """False only when plan() would get the same inputs as at its last call."""
@@ -138,7 +140,7 @@ class FleetcStrategy:
         state.window_open = window_open
         return not self.skip_unchanged or state.last_call < 0 or changed or crossed or cluster.changed_for_planner()
 
-    def _apply(self, sim: Simulation, cluster: SimCluster, state: UnitState, step: Step) -> None:
+    def _apply(self, sim: Simulation, unit: PlanUnit, cluster: SimCluster, state: UnitState, step: Step) -> None:
         self.steps[str(step.action)] += 1
         self.applied.append((sim.now, step))
         if step.action is Action.UPGRADE_CONTROL_PLANE:
@@ -157,9 +159,13 @@ class FleetcStrategy:
             self._acknowledge(cluster, node)
         elif step.action is Action.UNCORDON:
             sim.uncordon(node)
-        elif step.action is Action.MARK_PENDING:
-            sim.mark_pending(node)
+        elif step.action in (Action.MARK_PENDING, Action.ESCALATE_PENDING):
+            sim.mark_pending(node, hard=step.action is Action.ESCALATE_PENDING)
             self._acknowledge(cluster, node)
+            after = unit.cluster.upgrade.busy_nodes.after_seconds()
+            if step.action is Action.MARK_PENDING and after:
+                # escalateAfter is due at pending-since + after (the planner compares with >=; the check with >)
+                heapq.heappush(state.deadlines, sim.now + after - 1)
 
     def _acknowledge(self, cluster: SimCluster, node: SimNode) -> None:
         """A ``reimage`` or ``mark-pending`` just applied leaves nothing new for the next call to decide.

@@ -373,9 +373,10 @@ class Simulation:
         self._check_node_step(node, disrupts=True)
         node.pool.cordon(node)
 
-    def mark_pending(self, node: SimNode) -> None:
+    def mark_pending(self, node: SimNode, hard: bool = False) -> None:
+        """``mark-pending`` (PreferNoSchedule) or ``escalate-pending`` (``hard``: NoSchedule). Neither evicts."""
         self._check_node_step(node, disrupts=False)
-        node.pool.mark_pending(node)
+        node.pool.mark_pending(node, self.clock(), hard)
 
     def uncordon(self, node: SimNode) -> None:
         """Back into service (never gated: restoring capacity disrupts nothing)."""

@@ -26,7 +26,7 @@ from pydantic import Field, ValidationError, field_validator
 
 from fleetc.errors import Diagnostic, FleetcError, Pos, fail
 from fleetc.spec.messages import message
-from fleetc.spec.models import DNS1123_LABEL, PERCENT, Document, Model, Window, parse_time
+from fleetc.spec.models import DNS1123_LABEL, PERCENT, BusyNodes, Document, Model, Window, parse_time
 from fleetc.spec.source import Document as Source
 from fleetc.spec.source import read_documents
 from fleetc.versions import Version
@@ -168,6 +168,7 @@ class ScenarioSpec(Model):
     failures: Failures = Failures()
     jobs: Jobs
     window: Window | None = None
+    busy_nodes: BusyNodes | None = None  # every simulated cluster's upgrade.busyNodes (None: the cluster's own)
     scheduler: Scheduler = Scheduler()
     synthetic: Synthetic | None = None
     fleet: list[FleetSelection] | None = None
@@ -350,7 +351,7 @@ def _phi(x: float) -> float:
 def _field_names() -> set[str]:
     names: set[str] = set()
     for model in (ScenarioSpec, StartVersions, TargetVersions, Timing, Failures, JobSize, Durations, Jobs,
-                  Scheduler, SyntheticPool, Synthetic, FleetSelection, Window):
+                  Scheduler, SyntheticPool, Synthetic, FleetSelection, Window, BusyNodes):
         for name, info in model.model_fields.items():
             names.add(info.alias or name)
     return names

@@ -351,11 +351,25 @@ def test_node_patches_only_for_nodes_the_step_touches(spec: FleetSpec) -> None:
     pending = patch(graph, "p1").props
     assert pending["unschedulable"] is None  # never touched: someone else may have cordoned it
     assert pending["labels"] == {f"{prefix}/upgrade-pending": "true"}
+    assert pending["annotations"] == {**force, f"{prefix}/pending-since": "2026-11-25T15:00:00Z"}
     assert pending["taints"] == [
         gpu_taint,
         {"key": f"{prefix}/upgrade-pending", "value": "true", "effect": "PreferNoSchedule"},
     ]
     assert all(n.parent == f"{BETA}/pools/{n.id.split('/')[3]}" for n in graph.of_kind(Kind.NODE_PATCH))
+
+
+def test_escalate_pending_hardens_the_taint_and_keeps_pending_since(spec: FleetSpec) -> None:
+    kept = Step(BETA, Action.ESCALATE_PENDING, "e1", pool="gb200", pending_since="2026-11-20T08:00:00Z")
+    fresh = Step(BETA, Action.ESCALATE_PENDING, "e2", pool="gb200")  # marked NoSchedule at once: stamped now
+    graph = compile_region(spec, make_plan(spec, "us-east-04", steps=(kept, fresh)), "us-east-04", NOW)
+    prefix = spec.label_prefix
+    hard = {"key": f"{prefix}/upgrade-pending", "value": "true", "effect": "NoSchedule"}
+    for name, since in (("e1", "2026-11-20T08:00:00Z"), ("e2", "2026-11-25T15:00:00Z")):
+        props = patch(graph, name).props
+        assert props["unschedulable"] is None and props["labels"] == {f"{prefix}/upgrade-pending": "true"}
+        assert props["annotations"][f"{prefix}/pending-since"] == since
+        assert props["taints"][-1] == hard and len(props["taints"]) == 2  # the pool's own taint is kept
 
 
 def test_cordon_and_reimage_of_one_node_is_one_reimage_patch(spec: FleetSpec) -> None:
