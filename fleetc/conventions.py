@@ -119,6 +119,16 @@ class Keys:
         return self._key("pending-since")
 
     @cached_property
+    def upgrade_requested(self) -> str:
+        """Pod annotation: when fleetc asked the pod's job to checkpoint and exit (docs/checkpoint-requests.md)."""
+        return self._key("upgrade-requested")
+
+    @cached_property
+    def upgrade_deadline(self) -> str:
+        """Pod annotation: the checkpoint request's deadline, when the cluster configures one (informational)."""
+        return self._key("upgrade-deadline")
+
+    @cached_property
     def cordoned_by(self) -> str:
         """Node label: ``fleetc`` on nodes fleetc cordoned; fleetc uncordons only those."""
         return self._key("cordoned-by")

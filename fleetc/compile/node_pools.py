@@ -35,14 +35,14 @@ Patch resource would undo it -- and uncordon a node mid-reimage).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from fleetc.compile import ids
 from fleetc.compile.context import ClusterContext
 from fleetc.compile.graph import Kind, Node
 from fleetc.compile.objects import canonical_json, k8s_object, keep_live, manifest_node
-from fleetc.compile.props import NodePatchProps, NodePoolProps
+from fleetc.compile.props import NodePatchProps, NodePoolProps, PodPatchProps
 from fleetc.conventions import (
     CORDONED_BY_FLEETC,
     PENDING_HARD,
@@ -71,8 +71,9 @@ HELD_REASON = (
 def compile_pools(ctx: ClusterContext) -> list[Node]:
     """Every pool's group and ConfigMap, plus NodePatches for this step's nodes."""
     touched = node_actions(ctx.steps)
+    requests = checkpoint_requests(ctx.steps)
     pools = {pool.name: pool for pool in ctx.cluster.node_pools}
-    unknown = sorted(set(touched) - set(pools))
+    unknown = sorted((set(touched) | set(requests)) - set(pools))
     if unknown:
         raise ValueError(f"plan steps for {ctx.id} name pools the spec does not have: {', '.join(unknown)}")
     if touched and ctx.is_new:
@@ -110,7 +111,55 @@ def compile_pools(ctx: ClusterContext) -> list[Node]:
         )
         for node_name, step in sorted(touched.get(pool.name, {}).items()):
             nodes.append(_node_patch(ctx, pool, node_name, step))
+        for step in requests.get(pool.name, []):
+            nodes.extend(_pod_patches(ctx, pool, step))
     return nodes
+
+
+def checkpoint_requests(steps: tuple[Step, ...]) -> dict[str, list[Step]]:
+    """pool -> its ``request-checkpoint`` steps (one per node), by node name."""
+    out: dict[str, list[Step]] = {}
+    for step in steps:
+        if step.action is Action.REQUEST_CHECKPOINT:
+            if step.pool is None:
+                raise ValueError(f"plan step {step.action} {step.target} of {step.cluster} names no pool")
+            out.setdefault(step.pool, []).append(step)
+    return {pool: sorted(found, key=lambda s: s.target) for pool, found in out.items()}
+
+
+def _pod_patches(ctx: ClusterContext, pool: NodePool, step: Step) -> list[Node]:
+    """One POD_PATCH per pod of a ``request-checkpoint`` step: the request's annotations, nothing else.
+
+    Server-side apply with the ``fleetc`` field manager touches only these
+    keys of the pod (its spec is never sent); the patch is one-shot like a
+    NodePatch (retained on delete), and the next plan sees the annotation on
+    the pod and asks no more. docs/checkpoint-requests.md is the protocol.
+    """
+    keys = Keys(ctx.label_prefix)
+    now = ctx.now
+    requested = _utc(now, step)
+    annotations = {PATCH_FORCE: "true", PATCH_FIELD_MANAGER: FIELD_MANAGER, keys.upgrade_requested: requested}
+    deadline = ctx.cluster.upgrade.checkpoint_request.deadline_seconds()
+    if deadline is not None and now is not None:
+        annotations[keys.upgrade_deadline] = utc_stamp(now + timedelta(seconds=deadline))
+    out = []
+    for pod in step.pods:
+        namespace, slash, name = pod.partition("/")
+        if not slash or not namespace or not name:
+            raise ValueError(f"request-checkpoint of {step.target} in {step.cluster} names pod {pod!r}, not ns/name")
+        out.append(
+            Node(
+                id=ids.pod_patch(ctx.id, pool.name, pod),
+                kind=Kind.POD_PATCH,
+                props=PodPatchProps(name=name, namespace=namespace, node=step.target, annotations=dict(annotations)),
+                parent=ids.pool(ctx.id, pool.name),
+                deps=(ids.control_plane(ctx.id),),
+                provider=ids.provider(ctx.id),
+                cluster=ctx.id,
+                source=where(pool),
+            )
+        )
+    return out
 
 
 def node_actions(steps: tuple[Step, ...]) -> dict[str, dict[str, Step]]:

@@ -379,7 +379,7 @@ def scan_cluster(cluster_items: Iterable[object], label_prefix: str) -> ClusterS
     problems: list[str] = []
     nodes: dict[str, Mapping[str, Any]] = {}
     keys = Keys(label_prefix)
-    workload = _Workload(keys.do_not_disrupt)
+    workload = _Workload(keys.do_not_disrupt, keys.upgrade_requested)
     pods_listed = 0
     for position, raw in enumerate(cluster_items):
         if isinstance(raw, dict) and raw.get("kind") == "Pod":
@@ -415,10 +415,12 @@ _EMPTY: dict[str, Any] = {}  # shared, never written: stands for an absent objec
 class _Workload:
     """Pods that make nodes busy, grouped by node: built in one pass, looked up per node."""
 
-    def __init__(self, do_not_disrupt: str) -> None:
+    def __init__(self, do_not_disrupt: str, upgrade_requested: str) -> None:
         self.do_not_disrupt = do_not_disrupt
+        self.upgrade_requested = upgrade_requested
         self.pods: defaultdict[str, list[str]] = defaultdict(list)
         self.protected: set[str] = set()  # nodes with a do-not-disrupt workload pod
+        self.requested: defaultdict[str, set[str]] = defaultdict(set)  # node -> its busy pods asked to checkpoint
 
     def add(self, position: int, pod: Mapping[str, Any]) -> str | None:
         """Record a pod if it keeps its node busy; a sentence if it is too malformed to judge.
@@ -468,9 +470,12 @@ class _Workload:
         protected = _is_true(annotations.get(self.do_not_disrupt)) if annotations else False
         if not protected and (MIRROR_POD_ANNOTATION in annotations or NODE_OWNER in owner_kinds):
             return None  # a static pod: node infrastructure
-        self.pods[node].append(f"{namespace}/{name}")
+        pod_id = f"{namespace}/{name}"
+        self.pods[node].append(pod_id)
         if protected:
             self.protected.add(node)
+        if annotations and self.upgrade_requested in annotations:
+            self.requested[node].add(pod_id)
         return None
 
 
@@ -503,6 +508,7 @@ def _node(name: str, node: Mapping[str, Any], keys: Keys, workload: _Workload) -
     reasons = [*pods, f"annotation {keys.do_not_disrupt}"] if protected else pods
     cordoned = _field(node, "spec", "unschedulable") is True
     requested_at = _timestamp(annotations or {}, keys.reimage_requested_at, problems)
+    asked: set[str] | frozenset[str] = workload.requested.get(name, frozenset())
     pending_since = _timestamp(annotations or {}, keys.pending_since, problems)
 
     return NodeFacts(
@@ -522,6 +528,8 @@ def _node(name: str, node: Mapping[str, Any], keys: Keys, workload: _Workload) -
         fleetc_cordon=cordoned and labels.get(keys.cordoned_by) == CORDONED_BY_FLEETC,
         pending_hard=_pending_hard(node, keys.upgrade_pending),
         pending_since=pending_since,
+        unrequested_pods=tuple(p for p in pods if p not in asked),
+        checkpoint_requested=bool(asked),
     )
 
 

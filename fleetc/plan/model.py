@@ -23,6 +23,7 @@ class Action(StrEnum):
     UPGRADE_CONTROL_PLANE = "upgrade-control-plane"
     MARK_PENDING = "mark-pending"
     ESCALATE_PENDING = "escalate-pending"
+    REQUEST_CHECKPOINT = "request-checkpoint"
     CORDON = "cordon"
     REIMAGE = "reimage"
     UNCORDON = "uncordon"
@@ -103,9 +104,10 @@ ACTIONS: dict[Action, ActionInfo] = {
     Action.UPGRADE_CONTROL_PLANE: ActionInfo(0, True, "upgrade the control plane"),
     Action.MARK_PENDING: ActionInfo(1, True, "mark busy nodes pending"),
     Action.ESCALATE_PENDING: ActionInfo(2, True, "escalate the pending taint to NoSchedule"),
-    Action.CORDON: ActionInfo(3, True, "cordon idle nodes"),
-    Action.REIMAGE: ActionInfo(4, True, "reimage cordoned idle nodes"),
-    Action.UNCORDON: ActionInfo(5, False, "uncordon"),
+    Action.REQUEST_CHECKPOINT: ActionInfo(3, True, "ask the jobs of busy nodes to checkpoint and exit"),
+    Action.CORDON: ActionInfo(4, True, "cordon idle nodes"),
+    Action.REIMAGE: ActionInfo(5, True, "reimage cordoned idle nodes"),
+    Action.UNCORDON: ActionInfo(6, False, "uncordon"),
 }
 
 REASONS: dict[Reason, ReasonInfo] = {
@@ -139,6 +141,7 @@ class Step:
     detail: str = ""
     cordoned_by_others: bool = False  # reimage of a node someone else cordoned: their cordon stays
     pending_since: str | None = None  # escalate-pending: the node's live pending-since (kept, never re-stamped)
+    pods: tuple[str, ...] = ()  # request-checkpoint: the node's pods ("ns/name") to annotate
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"cluster": self.cluster, "action": str(self.action), "target": self.target}
@@ -150,6 +153,8 @@ class Step:
             out["cordonedByOthers"] = True
         if self.pending_since is not None:
             out["pendingSince"] = self.pending_since
+        if self.pods:
+            out["pods"] = list(self.pods)
         if self.detail:
             out["detail"] = self.detail
         return out

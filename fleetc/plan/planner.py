@@ -248,6 +248,7 @@ def _pool_context(inputs: Inputs, ref: ClusterRef, stage: Stage, may_start: bool
         timeout=timedelta(minutes=ref.cluster.upgrade.node_timeout_minutes),
         may_start=may_start,
         busy=ref.cluster.upgrade.busy_nodes,
+        checkpoint=ref.cluster.upgrade.checkpoint_request.enabled,
     )
 
 

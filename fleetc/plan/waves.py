@@ -69,7 +69,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from operator import attrgetter
 
 from fleetc.conventions import utc_stamp
@@ -80,6 +80,7 @@ from fleetc.plan.wording import plural, shorten_lazy, waiting
 from fleetc.spec.models import BusyNodes, NodePool
 
 BUSY_REASONS_SHOWN = 3
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 DEFAULT_BUSY = BusyNodes()  # upgrade.busyNodes when a cluster says nothing
 
 
@@ -103,6 +104,7 @@ class PoolContext:
     timeout: timedelta  # nodeTimeoutMinutes
     may_start: bool  # gates open and control plane at the stage's version and ready
     busy: BusyNodes = DEFAULT_BUSY  # the cluster's upgrade.busyNodes: when the pending taint escalates
+    checkpoint: bool = False  # the cluster's upgrade.checkpointRequest.enabled
 
 
 def unknown_fields(node: NodeFacts) -> list[str]:
@@ -365,6 +367,8 @@ def plan_pool(pool: NodePool, nodes: Sequence[NodeFacts], ctx: PoolContext) -> P
         down = _down_by_zone(released, found)
         taken = spread(found.candidates, down, room)
         wave.steps.extend(_pending_steps(ctx, pool, found, len(ordered), taken))
+        if ctx.checkpoint:
+            wave.steps.extend(_checkpoint_steps(ctx, pool, found, room - len(taken)))
         for node in taken:
             wave.steps.append(_step(ctx, Action.CORDON, node, pool.name, f"idle, zone {node.zone or 'none'}"))
         after += len(taken)
@@ -414,6 +418,40 @@ def _pending_steps(
         since = utc_stamp(node.pending_since) if node.pending_since is not None else None
         steps.append(Step(cid, Action.ESCALATE_PENDING, node.name, pool.name, None, None, why, False, since))
     return steps
+
+
+def _checkpoint_steps(ctx: PoolContext, pool: NodePool, found: _Sorted, spare: int) -> list[Step]:
+    """``request-checkpoint`` for busy nodes still to do, as many as the budget has room for once they are idle.
+
+    Asking every busy node at once would empty the pool while the budget
+    takes ``maxUnavailable`` nodes at a time, and the jobs would restart on
+    nodes still to do; so requests go out only for room this step leaves
+    unused (``spare``: the budget minus what is unavailable now and this
+    step's cordons), minus the nodes already asked whose jobs are still
+    running (checkpointing). Oldest pending first, then by name. A node
+    already asked whose new pods lack the annotation gets them annotated too
+    (it is already counted). Only pods are annotated; nothing is evicted.
+    """
+    asked = [n for n in found.busy if n.checkpoint_requested]
+    steps = [_checkpoint_step(ctx, pool, n, "new pods of a node already asked") for n in asked if n.unrequested_pods]
+    room = spare - len(asked)
+    if room <= 0:
+        return steps
+    fresh = [n for n in found.busy if n.unrequested_pods and not n.checkpoint_requested]
+    fresh.sort(key=_pending_order)
+    detail = f"busy, room in the budget of {pool.name}: asked to checkpoint and exit (pods annotated, none evicted)"
+    steps.extend(_checkpoint_step(ctx, pool, n, detail) for n in fresh[:room])
+    return steps
+
+
+def _pending_order(node: NodeFacts) -> tuple[bool, datetime, str]:
+    since = node.pending_since
+    return (since is None, as_aware(since) if since is not None else _EPOCH, node.name)
+
+
+def _checkpoint_step(ctx: PoolContext, pool: NodePool, node: NodeFacts, detail: str) -> Step:
+    pods = node.unrequested_pods
+    return Step(ctx.cluster_id, Action.REQUEST_CHECKPOINT, node.name, pool.name, detail=detail, pods=pods)
 
 
 def _escalation(policy: BusyNodes, by_count: bool, remaining: int, threshold: int) -> str:

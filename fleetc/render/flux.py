@@ -22,7 +22,7 @@ from typing import Any
 
 from fleetc.compile.graph import Node
 from fleetc.compile.objects import MANAGED_BY, MANAGED_BY_LABEL, SOURCE_ANNOTATION
-from fleetc.compile.props import HelmReleaseProps, NodePatchProps, ProviderProps
+from fleetc.compile.props import HelmReleaseProps, NodePatchProps, PodPatchProps, ProviderProps
 
 HELM_RELEASE_API = "helm.toolkit.fluxcd.io/v2"
 HELM_REPOSITORY_API = "source.toolkit.fluxcd.io/v1"
@@ -70,6 +70,15 @@ def helm_objects(node: Node, provider: Node) -> list[dict[str, Any]]:
         {"apiVersion": HELM_REPOSITORY_API, "kind": "HelmRepository", "metadata": dict(metadata), "spec": repo_spec},
         {"apiVersion": HELM_RELEASE_API, "kind": "HelmRelease", "metadata": dict(metadata), "spec": release_spec},
     ]
+
+
+def pod_object(node: Node) -> dict[str, Any]:
+    """The partial Pod of a POD_PATCH (a checkpoint request): its annotations only, prune disabled."""
+    patch = node.typed(PodPatchProps)
+    annotations = {k: v for k, v in patch.annotations.items() if not k.startswith("pulumi.com/")}
+    annotations.update(NODE_ANNOTATIONS)
+    metadata = {"name": patch.name, "namespace": patch.namespace, "annotations": annotations}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata}
 
 
 def node_object(node: Node) -> dict[str, Any]:

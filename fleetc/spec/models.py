@@ -446,6 +446,31 @@ class BusyNodes(Model):
         return count * int(value[:-1]) // 100
 
 
+class CheckpointRequest(Model):
+    """Ask the jobs on busy pending nodes to checkpoint and exit (docs/checkpoint-requests.md). Opt-in.
+
+    fleetc annotates their pods ``<labelPrefix>/upgrade-requested`` (and
+    ``<labelPrefix>/upgrade-deadline``); it never deletes or evicts a pod.
+    """
+
+    enabled: bool = False
+    """true: annotate the pods of pending busy nodes while the pool has budget room for their nodes."""
+    deadline: str | None = Field(default=None, json_schema_extra={"examples": ["6h", "30m"]})
+    """Optional: also write upgrade-deadline = the request's time plus this ("30m", "6h", "2d"); informational."""
+
+    @field_validator("deadline")
+    @classmethod
+    def _deadline(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value == NEVER:
+            raise ValueError('deadline "never" is no deadline: leave the field out')
+        return _duration(value, "deadline")
+
+    def deadline_seconds(self) -> int | None:
+        return None if self.deadline is None else duration_seconds(self.deadline)
+
+
 class UpgradePolicy(Model):
     approval: Literal["required", "automatic"] = "required"
     """required: nothing of an upgrade starts without a valid Approval; automatic: no approval needed."""
@@ -457,6 +482,8 @@ class UpgradePolicy(Model):
     """A reimaged node not back Ready at the target by then halts its pool's rollout (at most a year)."""
     busy_nodes: BusyNodes = BusyNodes()
     """When the upgrade-pending taint of busy nodes escalates from PreferNoSchedule to NoSchedule."""
+    checkpoint_request: CheckpointRequest = CheckpointRequest()
+    """Opt-in: annotate the pods of pending busy nodes so training jobs checkpoint and exit (never a kill)."""
 
 
 class Taint(Model):

@@ -12,7 +12,7 @@ from fleetc.compile.graph import DesiredGraph, Kind, Node
 from fleetc.compile.objects import KEEP_LIVE, kube_object
 from fleetc.plan.model import Action, ClusterPlan, Plan, Step
 from fleetc.spec.fleet import FleetSpec
-from fleetc.spec.models import ApiServer, ControlPlane
+from fleetc.spec.models import ApiServer, CheckpointRequest, ControlPlane
 
 from .plans import behind, example_spec, make_plan, node_step, not_ready, with_cluster
 
@@ -370,6 +370,33 @@ def test_escalate_pending_hardens_the_taint_and_keeps_pending_since(spec: FleetS
         assert props["unschedulable"] is None and props["labels"] == {f"{prefix}/upgrade-pending": "true"}
         assert props["annotations"][f"{prefix}/pending-since"] == since
         assert props["taints"][-1] == hard and len(props["taints"]) == 2  # the pool's own taint is kept
+
+
+def test_checkpoint_request_is_one_annotation_patch_per_pod(spec: FleetSpec) -> None:
+    spec = with_cluster(spec, "us-east-04", "beta-train", upgrade=_checkpointing(spec, deadline="6h"))
+    step = Step(BETA, Action.REQUEST_CHECKPOINT, "n7", pool="gb200", pods=("ml/w-0", "ml/w.1"))
+    pending = Step(BETA, Action.ESCALATE_PENDING, "n7", pool="gb200")  # the same node may also get its node patch
+    graph = compile_region(spec, make_plan(spec, "us-east-04", steps=(pending, step)), "us-east-04", NOW)
+    pods = {n.id: n for n in graph.of_kind(Kind.POD_PATCH)}
+    assert sorted(pods) == [f"{BETA}/pools/gb200/pod-ml.w-0", f"{BETA}/pools/gb200/pod-ml.w.1"]
+    props = pods[f"{BETA}/pools/gb200/pod-ml.w.1"].props
+    prefix = spec.label_prefix
+    assert (props["name"], props["namespace"], props["node"]) == ("w.1", "ml", "n7")
+    assert props["annotations"] == {
+        "pulumi.com/patchForce": "true",
+        "pulumi.com/patchFieldManager": "fleetc",
+        f"{prefix}/upgrade-requested": "2026-11-25T15:00:00Z",
+        f"{prefix}/upgrade-deadline": "2026-11-25T21:00:00Z",
+    }
+    assert set(props) == {"name", "namespace", "node", "annotations"}  # nothing of the pod's spec, ever
+    assert len(graph.of_kind(Kind.NODE_PATCH)) == 1
+
+
+def _checkpointing(spec: FleetSpec, **request: object) -> object:
+    cluster = next(c for _, c in spec.clusters() if c.name == "beta-train")
+    return cluster.upgrade.model_copy(
+        update={"checkpoint_request": CheckpointRequest.model_validate({"enabled": True, **request})}
+    )
 
 
 def test_cordon_and_reimage_of_one_node_is_one_reimage_patch(spec: FleetSpec) -> None:

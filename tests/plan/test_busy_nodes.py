@@ -131,7 +131,9 @@ def pools(draw: st.DrawFn) -> list[NodeFacts]:
 
 @settings(max_examples=200, deadline=None)
 @given(nodes=pools(), policy=POLICIES)
-def test_escalation_only_where_the_policy_says_and_never_disrupts(nodes: list[NodeFacts], policy: dict[str, Any]) -> None:
+def test_escalation_only_where_the_policy_says_and_never_disrupts(
+    nodes: list[NodeFacts], policy: dict[str, Any]
+) -> None:
     p = run(nodes, policy, max_unavailable=3)
     by_name = {n.name: n for n in nodes}
     remaining = sum(1 for n in nodes if n.image != NEW_IMAGE)
@@ -161,3 +163,45 @@ def test_escalation_only_where_the_policy_says_and_never_disrupts(nodes: list[No
         due = n.pending_since is not None and after is not None and NOW - n.pending_since >= timedelta(minutes=after)
         if n.busy and n.pending and not n.pending_hard and not n.cordoned and n.image != NEW_IMAGE:
             assert (("escalate-pending", n.name) in actions(p)) == (by_count or after == 0 or due)
+
+
+# --- upgrade.checkpointRequest -------------------------------------------------------------------------------
+
+
+def with_pods(name: str, *pods: str, asked: bool = False, **facts: Any) -> NodeFacts:
+    base = node(name, busy=True, busy_reasons=pods, **facts)
+    return NodeFacts(**{**base.__dict__, "unrequested_pods": () if asked else pods, "checkpoint_requested": asked})
+
+
+def test_checkpoint_requests_are_off_by_default() -> None:
+    p = run([with_pods("a", "ml/w-0", pending=True)], SOFT_ONLY)
+    assert p.steps == ()
+
+
+def test_checkpoint_requests_fill_the_budget_room_oldest_pending_first() -> None:
+    nodes = [
+        with_pods("a", "ml/a-0", "ml/a-1", pending=True, pending_since=NOW - timedelta(hours=1)),
+        with_pods("b", "ml/b-0", pending=True, pending_since=NOW - timedelta(hours=9)),
+        with_pods("c", "ml/c-0", pending=True, pending_since=NOW - timedelta(hours=5)),
+        with_pods("d", "ml/d-0"),  # marked in this step: no pending-since yet, asked last
+        node("idle"),  # takes one unit of the budget (a cordon)
+    ]
+    p = run(nodes, SOFT_ONLY, max_unavailable=3, checkpointRequest={"enabled": True, "deadline": "6h"})
+    requests = [s for s in p.steps if s.action is Action.REQUEST_CHECKPOINT]
+    assert [(s.target, s.pods) for s in requests] == [("b", ("ml/b-0",)), ("c", ("ml/c-0",))]  # 3 - 1 cordon = 2
+    assert requests[0].to_json()["pods"] == ["ml/b-0"]
+    assert ("cordon", "idle") in actions(p) and ("mark-pending", "d") in actions(p)
+
+
+def test_nodes_already_asked_count_until_their_jobs_exit() -> None:
+    asked = with_pods("a", "ml/a-0", asked=True, pending=True)
+    topped = NodeFacts(**{**asked.__dict__, "name": "t", "unrequested_pods": ("ml/new-0",)})  # a new pod there
+    waiting = with_pods("b", "ml/b-0", pending=True)
+    p = run([asked, topped, waiting], SOFT_ONLY, max_unavailable=2, checkpointRequest={"enabled": True})
+    requests = [(s.target, s.pods) for s in p.steps if s.action is Action.REQUEST_CHECKPOINT]
+    assert requests == [("t", ("ml/new-0",))]  # room 2, both in flight: b waits; t's new pod is annotated
+
+
+def test_checkpoint_requests_stop_with_the_gates() -> None:
+    p = run([with_pods("a", "ml/a-0", pending=True)], SOFT_ONLY, paused=True, checkpointRequest={"enabled": True})
+    assert p.steps == ()

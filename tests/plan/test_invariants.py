@@ -358,6 +358,7 @@ def _step_order(step: Step) -> tuple[str, int, str, str]:
         Action.UPGRADE_CONTROL_PLANE,
         Action.MARK_PENDING,
         Action.ESCALATE_PENDING,
+        Action.REQUEST_CHECKPOINT,
         Action.CORDON,
         Action.REIMAGE,
         Action.UNCORDON,
