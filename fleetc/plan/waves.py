@@ -67,7 +67,7 @@ the stage's version) all stop the same things: ``cordon``, ``reimage`` and
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from operator import attrgetter
@@ -366,9 +366,9 @@ def plan_pool(pool: NodePool, nodes: Sequence[NodeFacts], ctx: PoolContext) -> P
             )
         down = _down_by_zone(released, found)
         taken = spread(found.candidates, down, room)
-        wave.steps.extend(_pending_steps(ctx, pool, found, len(ordered), taken))
-        if ctx.checkpoint:
-            wave.steps.extend(_checkpoint_steps(ctx, pool, found, room - len(taken)))
+        asked, hard = _checkpoint_steps(ctx, pool, found, room - len(taken)) if ctx.checkpoint else ([], set())
+        wave.steps.extend(_pending_steps(ctx, pool, found, len(ordered), taken, hard))
+        wave.steps.extend(asked)
         for node in taken:
             wave.steps.append(_step(ctx, Action.CORDON, node, pool.name, f"idle, zone {node.zone or 'none'}"))
         after += len(taken)
@@ -378,7 +378,12 @@ def plan_pool(pool: NodePool, nodes: Sequence[NodeFacts], ctx: PoolContext) -> P
 
 
 def _pending_steps(
-    ctx: PoolContext, pool: NodePool, found: _Sorted, live_nodes: int, taken: Sequence[NodeFacts]
+    ctx: PoolContext,
+    pool: NodePool,
+    found: _Sorted,
+    live_nodes: int,
+    taken: Sequence[NodeFacts],
+    hard: Collection[str] = (),
 ) -> list[Step]:
     """``mark-pending`` and ``escalate-pending`` of the pool's busy nodes (and of its idle pending ones left waiting).
 
@@ -388,7 +393,9 @@ def _pending_steps(
     the other rule only), and for every pending node of a pool with at most
     ``escalateWhenRemaining`` nodes left to upgrade. A node that qualifies
     when first marked is marked NoSchedule at once. NoSchedule keeps new
-    pods off and evicts nothing, so it never interrupts a job.
+    pods off and evicts nothing, so it never interrupts a job. A node asked
+    to checkpoint in this step (``hard``) gets NoSchedule too, whatever the
+    policy: its job exits to be started elsewhere, not on it again.
     """
     policy = ctx.busy
     threshold = policy.remaining_nodes(pool.count)
@@ -398,29 +405,41 @@ def _pending_steps(
     at_once = by_count or after == 0
     cid = ctx.cluster_id
     steps: list[Step] = []
-    if found.to_mark:
+    asked = [n for n in [*found.to_mark, *found.soft_pending] if n.name in hard]
+    steps.extend(Step(cid, Action.ESCALATE_PENDING, n.name, pool.name, None, None, _HARD_ASKED,
+                      False, _stamp(n.pending_since)) for n in asked)
+    to_mark = [n for n in found.to_mark if n.name not in hard]
+    if to_mark:
         if at_once:
             why = _escalation(policy, by_count, remaining, threshold)
-            steps.extend(Step(cid, Action.ESCALATE_PENDING, n.name, pool.name, None, None, why) for n in found.to_mark)
+            steps.extend(Step(cid, Action.ESCALATE_PENDING, n.name, pool.name, None, None, why) for n in to_mark)
         else:
-            steps.extend(_steps(ctx, Action.MARK_PENDING, found.to_mark, pool.name, "busy: steer new jobs elsewhere"))
+            steps.extend(_steps(ctx, Action.MARK_PENDING, to_mark, pool.name, "busy: steer new jobs elsewhere"))
     if not at_once and after is None:
         return steps
     chosen = {n.name for n in taken}
     waiting_idle = [n for n in found.candidates if n.pending and not n.pending_hard and n.name not in chosen]
-    due = [*found.soft_pending, *waiting_idle]
+    due = [n for n in [*found.soft_pending, *waiting_idle] if n.name not in hard]
     if not at_once:
         assert after is not None
         limit = timedelta(seconds=after)
         due = [n for n in due if n.pending_since is not None and ctx.now - as_aware(n.pending_since) >= limit]
     why = _escalation(policy, by_count, remaining, threshold)
     for node in due:
-        since = utc_stamp(node.pending_since) if node.pending_since is not None else None
-        steps.append(Step(cid, Action.ESCALATE_PENDING, node.name, pool.name, None, None, why, False, since))
+        steps.append(Step(cid, Action.ESCALATE_PENDING, node.name, pool.name, None, None, why, False,
+                          _stamp(node.pending_since)))
     return steps
 
 
-def _checkpoint_steps(ctx: PoolContext, pool: NodePool, found: _Sorted, spare: int) -> list[Step]:
+def _stamp(since: datetime | None) -> str | None:
+    return utc_stamp(since) if since is not None else None
+
+
+_ASKED = "busy, room in the budget: asked to checkpoint and exit (pods annotated, none evicted)"
+_HARD_ASKED = "asked to checkpoint: NoSchedule, so its job starts again elsewhere (running pods stay)"
+
+
+def _checkpoint_steps(ctx: PoolContext, pool: NodePool, found: _Sorted, spare: int) -> tuple[list[Step], set[str]]:
     """``request-checkpoint`` for busy nodes still to do, as many as the budget has room for once they are idle.
 
     Asking every busy node at once would empty the pool while the budget
@@ -431,17 +450,18 @@ def _checkpoint_steps(ctx: PoolContext, pool: NodePool, found: _Sorted, spare: i
     running (checkpointing). Oldest pending first, then by name. A node
     already asked whose new pods lack the annotation gets them annotated too
     (it is already counted). Only pods are annotated; nothing is evicted.
+    Returns the steps and the nodes newly asked (their taint goes NoSchedule).
     """
     asked = [n for n in found.busy if n.checkpoint_requested]
     steps = [_checkpoint_step(ctx, pool, n, "new pods of a node already asked") for n in asked if n.unrequested_pods]
     room = spare - len(asked)
     if room <= 0:
-        return steps
+        return steps, set()
     fresh = [n for n in found.busy if n.unrequested_pods and not n.checkpoint_requested]
     fresh.sort(key=_pending_order)
-    detail = f"busy, room in the budget of {pool.name}: asked to checkpoint and exit (pods annotated, none evicted)"
-    steps.extend(_checkpoint_step(ctx, pool, n, detail) for n in fresh[:room])
-    return steps
+    chosen = fresh[:room]
+    steps.extend(_checkpoint_step(ctx, pool, n, _ASKED) for n in chosen)
+    return steps, {n.name for n in chosen}
 
 
 def _pending_order(node: NodeFacts) -> tuple[bool, datetime, str]:

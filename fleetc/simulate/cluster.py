@@ -39,12 +39,20 @@ STATES = ("idle", "busy", "busy-pending", "idle-pending", "cordoned", "reimaging
 class Job:
     """A gang job occupying ``size`` whole nodes until it finishes or is killed."""
 
-    __slots__ = ("duration", "epoch", "id", "nodes", "remaining", "size", "started", "submitted")
+    __slots__ = (
+        "checkpoint_every", "duration", "epoch", "exiting", "honours", "id", "nodes", "remaining", "size", "started",
+        "submitted",
+    )
 
-    def __init__(self, job_id: int, size: int, duration: int, submitted: int) -> None:
+    def __init__(
+        self, job_id: int, size: int, duration: int, submitted: int, checkpoint_every: int = 0, honours: bool = False
+    ) -> None:
         self.id = job_id
         self.size = size
         self.duration = duration
+        self.checkpoint_every = checkpoint_every  # seconds of run time between its checkpoints (0: loses nothing)
+        self.honours = honours  # checkpoints and exits when fleetc asks (docs/checkpoint-requests.md)
+        self.exiting = False  # asked, and will exit at its reaction time
         self.remaining = duration  # work left when (re)started
         self.submitted = submitted
         self.started = -1
@@ -60,6 +68,7 @@ class SimNode:
     """One node; mutate it only through its pool's transition methods."""
 
     __slots__ = (
+        "asked",
         "cordoned",
         "facts",
         "failed",
@@ -90,6 +99,7 @@ class SimNode:
         self.pending = False
         self.pending_hard = False  # the pending taint is NoSchedule (escalated)
         self.pending_since: datetime | None = None
+        self.asked = False  # the pods of its job here carry upgrade-requested (cleared when the job leaves)
         self.failed = False
         self.reimaging = False
         self.target_image: str | None = None
@@ -139,6 +149,8 @@ class SimNode:
                 fleetc_cordon=self.cordoned,  # only fleetc cordons in the simulation (its patch labels them)
                 pending_hard=self.pending_hard,
                 pending_since=self.pending_since,
+                unrequested_pods=(f"jobs/job-{job.id}",) if job is not None and not self.asked else (),
+                checkpoint_requested=job is not None and self.asked,
             )
         return self.facts
 
@@ -278,7 +290,7 @@ class SimPool:
         if self._quiet(node):
             return QUIET
         return (node.image, node.ready, node.cordoned, node.job is not None, node.pending, node.pending_hard,
-                node.pending_since, node.target_image, node.requested_at)
+                node.pending_since, node.target_image, node.requested_at, node.asked)
 
     def _before(self, node: SimNode) -> Key:
         touched = self.cluster.touched
@@ -372,9 +384,17 @@ class SimPool:
         for node in job.nodes:
             before = self._before(node)
             node.job = None
+            node.asked = False  # its pods are gone
             self._after(node, before, action=False)
         job.nodes = []
         job.epoch += 1
+        job.exiting = False
+
+    def ask(self, node: SimNode) -> None:
+        """The pods of the node's job get the upgrade-requested annotation (a checkpoint request)."""
+        before = self._before(node)
+        node.asked = node.job is not None
+        self._after(node, before, action=False)
 
     # ------------------------------------------------------------ node transitions
 

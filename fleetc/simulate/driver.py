@@ -159,6 +159,8 @@ class FleetcStrategy:
             self._acknowledge(cluster, node)
         elif step.action is Action.UNCORDON:
             sim.uncordon(node)
+        elif step.action is Action.REQUEST_CHECKPOINT:
+            sim.request_checkpoint(node)
         elif step.action in (Action.MARK_PENDING, Action.ESCALATE_PENDING):
             sim.mark_pending(node, hard=step.action is Action.ESCALATE_PENDING)
             self._acknowledge(cluster, node)

@@ -90,7 +90,8 @@ def simulate(
 def bound_of(world: World, scenario: Scenario, traces: dict[tuple[str, str], PoolTrace], seed: int) -> Bound:
     """The lower bound for this trace: from the t=0 state every run starts in (metrics.py)."""
     timings = Timings.of(scenario)
-    starts = simulation(world, scenario, traces, seed, DrainStrategy()).initial_releases()
+    asks = any(unit.cluster.upgrade.checkpoint_request.enabled for unit in world.units)
+    starts = simulation(world, scenario, traces, seed, DrainStrategy()).initial_releases(asks)
     return lower_bound(starts, control_plane_steps(scenario) * timings.roll, timings.reimage)
 
 

@@ -14,8 +14,9 @@ upgrade, so each simulated cluster is changed in these ways, and only these:
 - ``upgrade.window`` is the scenario's ``window`` (none by default: the
   cluster's own window is ignored unless the scenario sets one);
 - ``upgrade.paused`` and the fleet's ``freeze`` are off;
-- ``upgrade.busyNodes`` is the scenario's ``busyNodes`` when it sets one
-  (else the cluster's own: fleetc's default for synthetic clusters).
+- ``upgrade.busyNodes`` and ``upgrade.checkpointRequest`` are the
+  scenario's ``busyNodes`` and ``checkpointRequest`` when it sets them
+  (else the cluster's own: fleetc's defaults for synthetic clusters).
 
 Each cluster also gets its own one-cluster FleetSpec (``PlanUnit``): the
 planner decides every cluster independently, and planning one cluster at a
@@ -128,6 +129,8 @@ def _simulated(scenario: Scenario, cluster: Cluster, pools: list[NodePool], chan
         upgrade["window"] = _dump(scenario.spec.window)
     if scenario.spec.busy_nodes is not None:
         upgrade["busyNodes"] = _dump(scenario.spec.busy_nodes)
+    if scenario.spec.checkpoint_request is not None:
+        upgrade["checkpointRequest"] = _dump(scenario.spec.checkpoint_request)
     data = {
         **_dump(cluster),
         "tenant": tenant,

@@ -191,6 +191,8 @@ def test_checkpoint_requests_fill_the_budget_room_oldest_pending_first() -> None
     assert [(s.target, s.pods) for s in requests] == [("b", ("ml/b-0",)), ("c", ("ml/c-0",))]  # 3 - 1 cordon = 2
     assert requests[0].to_json()["pods"] == ["ml/b-0"]
     assert ("cordon", "idle") in actions(p) and ("mark-pending", "d") in actions(p)
+    # asked nodes go NoSchedule whatever the policy: their jobs start again elsewhere, not there
+    assert {t for a, t in actions(p) if a == "escalate-pending"} == {"b", "c"}
 
 
 def test_nodes_already_asked_count_until_their_jobs_exit() -> None:
