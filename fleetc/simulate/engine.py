@@ -32,6 +32,9 @@ from fleetc.versions import Version
 
 # Event kinds, in the order they are handled at one instant.
 FINISH, REIMAGED, ROLLED, REPAIR, FAIL, ARRIVAL, TICK = range(7)
+PROGRESS_EVERY = 6 * 3600  # simulated seconds between two progress reports
+
+Progress = Callable[[str, int, int], None]  # (strategy, simulated seconds so far, horizon)
 
 
 class Strategy(Protocol):
@@ -119,8 +122,10 @@ class Simulation:
         timings: Timings,
         start: datetime,
         strategy: Strategy,
+        progress: Progress | None = None,
     ) -> None:
         self.clusters = clusters
+        self.progress = progress
         self.traces = traces
         self.timings = timings
         self.start = start
@@ -216,6 +221,8 @@ class Simulation:
         self.strategy.begin(self)
         horizon = self.timings.horizon
         done = self._check_progress()
+        report = self.progress
+        next_report = PROGRESS_EVERY
         while self._heap and not done:
             at, _, _, handler, arg = self._heap[0]
             if at > horizon:
@@ -223,12 +230,17 @@ class Simulation:
             heapq.heappop(self._heap)
             if at != self.now:
                 self._advance(at)
+                if report is not None and at >= next_report:
+                    report(self.strategy.name, at, horizon)
+                    next_report = at - at % PROGRESS_EVERY + PROGRESS_EVERY
             handler(arg)
             self.strategy.after_event(self)
             done = self._check_progress()
         if not done:
             self._advance(horizon)
             self.tail = self._tail()
+        if report is not None:
+            report(self.strategy.name, self.now, self.now)  # finished: the bar is full
         self._sample(self.now)
         return self._result(time.perf_counter() - wall)
 

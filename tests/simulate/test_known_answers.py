@@ -193,3 +193,15 @@ def test_checkpoint_requests_free_a_gang_at_checkpoint_boundaries(
     assert (result.jobs_checkpointed, result.jobs_interrupted, result.lost_gpu_hours) == (exits, 0, 0)
     assert result.violations.total() == 0
     assert any(step.action is Action.REQUEST_CHECKPOINT for _, step in strategy.applied)
+
+
+def test_progress_reports_simulated_hours_and_changes_nothing(tmp_path: Path) -> None:
+    fleet = write_fleet(tmp_path)
+    scenario = write_scenario(tmp_path, scenario_data(nodes=4, max_unavailable=1, load=0.7, horizon_days=2))
+    seen: list[tuple[str, int, int]] = []
+    watched = simulate(scenario, fleet, strategies=["fleetc"], progress=lambda *a: seen.append(a)).results["fleetc"]
+    quiet = simulate(scenario, fleet, strategies=["fleetc"]).results["fleetc"]
+    assert watched.to_json() == quiet.to_json()
+    times = [now for _, now, _ in seen]
+    assert times == sorted(times) and seen[-1][1] == seen[-1][2] == watched.end  # the last report: done
+    assert all(name == "fleetc" for name, _, _ in seen)
