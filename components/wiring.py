@@ -23,6 +23,8 @@ the compiler and is read here from the node. The mapping per kind:
 - NODE_PATCH: ``core.v1.NodePatch``, retained on delete: deleting a Pulumi
   Patch resource would undo it, i.e. uncordon a node that is being reimaged
   as soon as it drops out of the plan's current step.
+- POD_PATCH: ``core.v1.PodPatch`` of ``metadata.annotations`` only (a
+  checkpoint request), retained on delete for the same reason.
 
 Pulumi resource names are the node ids: stable, and unique per stack.
 """
@@ -40,7 +42,7 @@ import pulumi_kubernetes as k8s
 
 from fleetc.compile.graph import DesiredGraph, Kind, Node
 from fleetc.compile.objects import keep_live_paths, kube_object
-from fleetc.compile.props import HelmReleaseProps, KubeconfigRef, NodePatchProps, ProviderProps
+from fleetc.compile.props import HelmReleaseProps, KubeconfigRef, NodePatchProps, PodPatchProps, ProviderProps
 from fleetc.live.kubeconfig import KubeconfigError, load_cluster_kubeconfig
 
 ManifestClass = Callable[..., pulumi.CustomResource]
@@ -119,7 +121,7 @@ class Wiring:
             provider=provider,
             depends_on=depends_on or None,
             ignore_changes=ignore or None,
-            retain_on_delete=True if node.kind is Kind.NODE_PATCH else None,
+            retain_on_delete=True if node.kind in (Kind.NODE_PATCH, Kind.POD_PATCH) else None,
         )
 
     def build(self, node: Node, parent: pulumi.Resource) -> pulumi.Resource:
@@ -132,6 +134,8 @@ class Wiring:
             resource = helm_release(node, self.options(node, parent))
         elif node.kind is Kind.NODE_PATCH:
             resource = node_patch(node, self.options(node, parent))
+        elif node.kind is Kind.POD_PATCH:
+            resource = pod_patch(node, self.options(node, parent))
         else:
             raise ValueError(f"{node.id}: a {node.kind} is a group, not a resource")
         self.register(node.id, resource)
@@ -239,6 +243,15 @@ def node_patch(node: Node, opts: pulumi.ResourceOptions) -> k8s.core.v1.NodePatc
         spec=k8s.core.v1.NodeSpecPatchArgs(unschedulable=patch.unschedulable, taints=taints),
         opts=opts,
     )
+
+
+def pod_patch(node: Node, opts: pulumi.ResourceOptions) -> k8s.core.v1.PodPatch:
+    """Only ``metadata.annotations`` (server-side apply, field manager fleetc): the pod's spec is never sent."""
+    patch = node.typed(PodPatchProps)
+    metadata = k8s.meta.v1.ObjectMetaPatchArgs(
+        name=patch.name, namespace=patch.namespace, annotations=patch.annotations
+    )
+    return k8s.core.v1.PodPatch(node.id, metadata=metadata, opts=opts)
 
 
 def _snake(key: str) -> str:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cached_property
 from types import MappingProxyType
 
@@ -40,6 +41,10 @@ CLUSTER_LABEL = f"{FLEETC_DOMAIN}/cluster"  # on a control-plane namespace
 REGION_LABEL = f"{FLEETC_DOMAIN}/region"
 CORDONED_BY_FLEETC = "fleetc"  # value of Keys.cordoned_by on nodes fleetc cordoned
 CLUSTER_CONFIGMAP = "fleetc-cluster"  # per cluster in cp-<cluster>: applied revision (SPEC 6.4)
+# Effects of the upgrade-pending taint (docs/planner.md, "Busy nodes"): soft until the cluster's
+# upgrade.busyNodes policy escalates it. Neither ever evicts a running pod.
+PENDING_SOFT = "PreferNoSchedule"
+PENDING_HARD = "NoSchedule"
 
 # Objects and containers of a hosted control plane in the management cluster (docs/spec.md sections 4 and 6.1).
 APISERVER = "kube-apiserver"
@@ -92,6 +97,13 @@ def split_cluster_id(value: str) -> tuple[str, str]:
     return region, name
 
 
+def utc_stamp(instant: datetime) -> str:
+    """How fleetc writes an instant into a node annotation: RFC 3339 in UTC, whole seconds (naive means UTC)."""
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=UTC)
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def control_plane_namespace(cluster: str) -> str:
     """Namespace of a hosted control plane in its region's management cluster (docs/spec.md section 4)."""
     return f"cp-{cluster}"
@@ -135,6 +147,21 @@ class Keys:
     def upgrade_pending(self) -> str:
         """Node label and taint key: a busy node waiting to be taken when idle."""
         return self._key("upgrade-pending")
+
+    @cached_property
+    def pending_since(self) -> str:
+        """Node annotation: when fleetc first marked the node pending (RFC 3339, UTC); kept while it stays pending."""
+        return self._key("pending-since")
+
+    @cached_property
+    def upgrade_requested(self) -> str:
+        """Pod annotation: when fleetc asked the pod's job to checkpoint and exit (docs/checkpoint-requests.md)."""
+        return self._key("upgrade-requested")
+
+    @cached_property
+    def upgrade_deadline(self) -> str:
+        """Pod annotation: the checkpoint request's deadline, when the cluster configures one (informational)."""
+        return self._key("upgrade-deadline")
 
     @cached_property
     def cordoned_by(self) -> str:

@@ -7,14 +7,22 @@ the JSON, write plots. docs/simulation.md explains the model.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from fleetc.cli.common import FLEET_OPTION, emit, load, stderr, user_errors
 from fleetc.cli.outdir import usable_out_dir, write_failed
 from fleetc.errors import EXIT_INVALID
+
+if TYPE_CHECKING:
+    from rich.progress import TaskID
+
+    from fleetc.simulate.engine import Progress
 
 PIPE_WIDTH = 132  # text to a file or a pipe: wide enough for the three-strategy table
 
@@ -47,6 +55,32 @@ def _can_plot() -> bool:
         return False
 
 
+@contextmanager
+def _progress() -> Iterator[Progress | None]:
+    """Simulated hours per strategy on stderr, only when it is a terminal (a pipe or a file gets nothing)."""
+    if not stderr.is_terminal:
+        yield None
+        return
+    from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+    from rich.progress import Progress as Bars
+
+    tasks: dict[str, TaskID] = {}
+    columns = (
+        TextColumn("{task.description:>9}"),
+        BarColumn(),
+        TextColumn("{task.fields[hours]:>6.0f} of {task.fields[horizon]:.0f} simulated hours"),
+        TimeElapsedColumn(),
+    )
+    with Bars(*columns, console=stderr, transient=True) as bars:
+
+        def report(strategy: str, now: int, horizon: int) -> None:
+            if strategy not in tasks:
+                tasks[strategy] = bars.add_task(strategy, total=horizon, hours=0.0, horizon=horizon / 3600)
+            bars.update(tasks[strategy], completed=now, total=horizon, hours=now / 3600, horizon=horizon / 3600)
+
+        yield report
+
+
 def register(app: typer.Typer) -> None:
     app.command("simulate")(simulate_command)
 
@@ -74,8 +108,8 @@ def simulate_command(
     with user_errors():
         loaded = load_scenario(scenario)
     spec = load(fleet)
-    with user_errors():
-        comparison = simulate(loaded, spec, seed=seed, skip_unchanged=not every_interval)
+    with user_errors(), _progress() as progress:
+        comparison = simulate(loaded, spec, seed=seed, skip_unchanged=not every_interval, progress=progress)
     if output is SimulateFormat.JSON:
         emit(json.dumps(to_json(comparison), indent=2))
     else:

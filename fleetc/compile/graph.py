@@ -28,6 +28,7 @@ class Kind(StrEnum):
     MANIFEST = "Manifest"  # a plain Kubernetes object (Namespace, Deployment, StatefulSet, Service, PDB, ConfigMap...)
     HELM_RELEASE = "HelmRelease"
     NODE_PATCH = "NodePatch"
+    POD_PATCH = "PodPatch"  # one annotation on one pod (a checkpoint request); never the pod's spec
 
 
 GROUP_KINDS = frozenset({Kind.REGION, Kind.CONTROL_PLANE, Kind.ADDON_BUNDLE, Kind.NODE_POOL})
@@ -41,6 +42,7 @@ class Node:
     read as camelCase mappings; use :meth:`typed` for the attributes):
     - MANIFEST: a complete Kubernetes object (apiVersion, kind, metadata, spec...), a dict.
     - HELM_RELEASE: ``HelmReleaseProps``; NODE_PATCH: ``NodePatchProps`` (one node);
+      POD_PATCH: ``PodPatchProps`` (one pod's annotations);
       PROVIDER: ``ProviderProps``.
     - groups: ``RegionProps``, ``ControlPlaneProps``, ``AddonBundleProps``, ``NodePoolProps``.
     ``provider`` is the id of the PROVIDER node the object is applied through.

@@ -51,6 +51,12 @@ def node_patch(cluster_id: str, pool_name: str, node: str) -> str:
     return f"{pool(cluster_id, pool_name)}/node-{node}"
 
 
+def pod_patch(cluster_id: str, pool_name: str, pod: str) -> str:
+    """``pod-<namespace>.<name>``: a namespace has no dot (a DNS label), so the first dot splits them."""
+    namespace, _, name = pod.partition("/")
+    return f"{pool(cluster_id, pool_name)}/pod-{namespace}.{name}"
+
+
 def manifest(group_id: str, api_kind: str, name: str) -> str:
     """``<group>/<kind>-<name>``, kind lower-case: ``.../control-plane/deployment-kube-apiserver``."""
     return f"{group_id}/{api_kind.lower()}-{name}"

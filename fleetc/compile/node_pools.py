@@ -19,11 +19,15 @@ NodePatch semantics (server-side apply, one field manager ``fleetc`` for
 every patch, so ownership carries over from one step to the next): a patch
 states every node field fleetc manages; a field fleetc set before and omits
 now is removed by the API server. ``uncordon`` therefore clears
-``target-image``, ``reimage-requested-at`` and ``upgrade-pending`` by leaving
-them out. ``spec.taints`` is an atomic list in the Node API: a patch that
-sets it replaces the whole list, so every patch carries the pool's own
-taints from the spec (plus the upgrade-pending taint for ``mark-pending``),
-never just fleetc's. A patch is a one-shot write: when a node drops out of
+``target-image``, ``reimage-requested-at``, ``upgrade-pending`` and
+``pending-since`` by leaving them out (so does ``cordon``: the node is then
+no longer pending). ``mark-pending`` stamps ``pending-since`` with the plan's
+time; ``escalate-pending`` (the taint's effect to NoSchedule) carries the live
+value on, so the annotation is written once per pending spell.
+``spec.taints`` is an atomic list in the Node API: a patch that sets it
+replaces the whole list, so every patch carries the pool's own taints from
+the spec (plus the upgrade-pending taint, PreferNoSchedule or NoSchedule, for
+``mark-pending`` and ``escalate-pending``), never just fleetc's. A patch is a one-shot write: when a node drops out of
 the next step its NodePatch leaves the graph and the fields stay as written
 (components/ marks NodePatches retain-on-delete, because deleting a Pulumi
 Patch resource would undo it -- and uncordon a node mid-reimage).
@@ -31,15 +35,23 @@ Patch resource would undo it -- and uncordon a node mid-reimage).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from fleetc.compile import ids
 from fleetc.compile.context import ClusterContext
 from fleetc.compile.graph import Kind, Node
 from fleetc.compile.objects import canonical_json, k8s_object, keep_live, manifest_node
-from fleetc.compile.props import NodePatchProps, NodePoolProps
-from fleetc.conventions import CORDONED_BY_FLEETC, POOL_CONFIG_LABEL, Keys, pool_configmap
+from fleetc.compile.props import NodePatchProps, NodePoolProps, PodPatchProps
+from fleetc.conventions import (
+    CORDONED_BY_FLEETC,
+    PENDING_HARD,
+    PENDING_SOFT,
+    POOL_CONFIG_LABEL,
+    Keys,
+    pool_configmap,
+    utc_stamp,
+)
 from fleetc.plan.model import Action, Step
 from fleetc.spec.anchors import where
 from fleetc.spec.models import NodePool
@@ -47,7 +59,9 @@ from fleetc.spec.models import NodePool
 FIELD_MANAGER = "fleetc"
 PATCH_FORCE = "pulumi.com/patchForce"
 PATCH_FIELD_MANAGER = "pulumi.com/patchFieldManager"
-NODE_ACTIONS = frozenset({Action.CORDON, Action.REIMAGE, Action.UNCORDON, Action.MARK_PENDING})
+NODE_ACTIONS = frozenset(
+    {Action.CORDON, Action.REIMAGE, Action.UNCORDON, Action.MARK_PENDING, Action.ESCALATE_PENDING}
+)
 HELD_REASON = (
     "the control plane is not yet at its target and ready: new nodes keep the pool's current image "
     "(a kubelet is never newer than the apiserver)"
@@ -57,8 +71,9 @@ HELD_REASON = (
 def compile_pools(ctx: ClusterContext) -> list[Node]:
     """Every pool's group and ConfigMap, plus NodePatches for this step's nodes."""
     touched = node_actions(ctx.steps)
+    requests = checkpoint_requests(ctx.steps)
     pools = {pool.name: pool for pool in ctx.cluster.node_pools}
-    unknown = sorted(set(touched) - set(pools))
+    unknown = sorted((set(touched) | set(requests)) - set(pools))
     if unknown:
         raise ValueError(f"plan steps for {ctx.id} name pools the spec does not have: {', '.join(unknown)}")
     if touched and ctx.is_new:
@@ -96,7 +111,55 @@ def compile_pools(ctx: ClusterContext) -> list[Node]:
         )
         for node_name, step in sorted(touched.get(pool.name, {}).items()):
             nodes.append(_node_patch(ctx, pool, node_name, step))
+        for step in requests.get(pool.name, []):
+            nodes.extend(_pod_patches(ctx, pool, step))
     return nodes
+
+
+def checkpoint_requests(steps: tuple[Step, ...]) -> dict[str, list[Step]]:
+    """pool -> its ``request-checkpoint`` steps (one per node), by node name."""
+    out: dict[str, list[Step]] = {}
+    for step in steps:
+        if step.action is Action.REQUEST_CHECKPOINT:
+            if step.pool is None:
+                raise ValueError(f"plan step {step.action} {step.target} of {step.cluster} names no pool")
+            out.setdefault(step.pool, []).append(step)
+    return {pool: sorted(found, key=lambda s: s.target) for pool, found in out.items()}
+
+
+def _pod_patches(ctx: ClusterContext, pool: NodePool, step: Step) -> list[Node]:
+    """One POD_PATCH per pod of a ``request-checkpoint`` step: the request's annotations, nothing else.
+
+    Server-side apply with the ``fleetc`` field manager touches only these
+    keys of the pod (its spec is never sent); the patch is one-shot like a
+    NodePatch (retained on delete), and the next plan sees the annotation on
+    the pod and asks no more. docs/checkpoint-requests.md is the protocol.
+    """
+    keys = Keys(ctx.label_prefix)
+    now = ctx.now
+    requested = _utc(now, step)
+    annotations = {PATCH_FORCE: "true", PATCH_FIELD_MANAGER: FIELD_MANAGER, keys.upgrade_requested: requested}
+    deadline = ctx.cluster.upgrade.checkpoint_request.deadline_seconds()
+    if deadline is not None and now is not None:
+        annotations[keys.upgrade_deadline] = utc_stamp(now + timedelta(seconds=deadline))
+    out = []
+    for pod in step.pods:
+        namespace, slash, name = pod.partition("/")
+        if not slash or not namespace or not name:
+            raise ValueError(f"request-checkpoint of {step.target} in {step.cluster} names pod {pod!r}, not ns/name")
+        out.append(
+            Node(
+                id=ids.pod_patch(ctx.id, pool.name, pod),
+                kind=Kind.POD_PATCH,
+                props=PodPatchProps(name=name, namespace=namespace, node=step.target, annotations=dict(annotations)),
+                parent=ids.pool(ctx.id, pool.name),
+                deps=(ids.control_plane(ctx.id),),
+                provider=ids.provider(ctx.id),
+                cluster=ctx.id,
+                source=where(pool),
+            )
+        )
+    return out
 
 
 def node_actions(steps: tuple[Step, ...]) -> dict[str, dict[str, Step]]:
@@ -175,10 +238,14 @@ def _node_patch(ctx: ClusterContext, pool: NodePool, node: str, step: Step) -> N
         annotations[keys.reimage_requested_at] = _utc(ctx.now, step)
     elif step.action is Action.UNCORDON:
         unschedulable = False  # and every fleetc label, annotation and taint is left out: cleared
-    else:  # MARK_PENDING: never touches spec.unschedulable (someone else may have cordoned it)
+    else:  # MARK_PENDING, ESCALATE_PENDING: never touch spec.unschedulable (someone else may have cordoned it)
         unschedulable = None
         labels[keys.upgrade_pending] = "true"
-        taints.append({"key": keys.upgrade_pending, "value": "true", "effect": "PreferNoSchedule"})
+        # When the node was first marked: the live value is kept (the planner passes it on), so an
+        # escalation does not restart escalateAfter and the annotation never churns.
+        annotations[keys.pending_since] = step.pending_since or _utc(ctx.now, step)
+        effect = PENDING_HARD if step.action is Action.ESCALATE_PENDING else PENDING_SOFT
+        taints.append({"key": keys.upgrade_pending, "value": "true", "effect": effect})
     return Node(
         id=ids.node_patch(ctx.id, pool.name, node),
         kind=Kind.NODE_PATCH,
@@ -201,8 +268,6 @@ def _node_patch(ctx: ClusterContext, pool: NodePool, node: str, step: Step) -> N
 def _utc(now: datetime | None, step: Step) -> str:
     if now is None:
         raise ValueError(
-            f"reimage of {step.target} in {step.cluster} needs the plan's time: pass now= to compile_region"
+            f"{step.action} of {step.target} in {step.cluster} needs the plan's time: pass now= to compile_region"
         )
-    if now.tzinfo is None:
-        now = now.replace(tzinfo=UTC)  # the planner's convention: naive means UTC
-    return now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return utc_stamp(now)  # the planner's convention: naive means UTC

@@ -94,6 +94,16 @@ class NodePatchProps(Props):
 
 
 @dataclass(frozen=True)
+class PodPatchProps(Props):
+    """Annotations on one pod (a checkpoint request): server-side apply of only these keys, one-shot."""
+
+    name: str
+    namespace: str
+    node: str  # the node the pod runs on (for people; the patch names the pod)
+    annotations: dict[str, str]
+
+
+@dataclass(frozen=True)
 class RegionProps(Props):
     region: str
     failure_domains: list[str]

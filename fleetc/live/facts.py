@@ -32,6 +32,12 @@ class NodeFacts:
     reimage_requested_at: datetime | None = None  # annotation <labelPrefix>/reimage-requested-at
     problems: tuple[str, ...] = ()
     fleetc_cordon: bool = False  # cordoned, and labelled <labelPrefix>/cordoned-by: fleetc (fleetc's own cordon)
+    pending_hard: bool = False  # the upgrade-pending taint has effect NoSchedule (escalated)
+    pending_since: datetime | None = None  # annotation <labelPrefix>/pending-since
+    # Checkpoint requests (docs/checkpoint-requests.md): busy pods ("ns/name") without the pod annotation
+    # <labelPrefix>/upgrade-requested, and whether some busy pod of the node already carries it.
+    unrequested_pods: tuple[str, ...] = ()
+    checkpoint_requested: bool = False
 
     @property
     def cordoned_by_others(self) -> bool:

@@ -22,6 +22,7 @@ from fleetc.conventions import (
     CORDONED_BY_FLEETC,
     ETCD,
     MIRROR_POD_ANNOTATION,
+    PENDING_HARD,
     ZONE_LABEL,
     Keys,
     control_plane_namespace,
@@ -379,7 +380,7 @@ def scan_cluster(cluster_items: Iterable[object], label_prefix: str) -> ClusterS
     problems: list[str] = []
     nodes: dict[str, Mapping[str, Any]] = {}
     keys = Keys(label_prefix)
-    workload = _Workload(keys.do_not_disrupt)
+    workload = _Workload(keys.do_not_disrupt, keys.upgrade_requested)
     pods_listed = 0
     for position, raw in enumerate(cluster_items):
         if isinstance(raw, dict) and raw.get("kind") == "Pod":
@@ -415,10 +416,12 @@ _EMPTY: dict[str, Any] = {}  # shared, never written: stands for an absent objec
 class _Workload:
     """Pods that make nodes busy, grouped by node: built in one pass, looked up per node."""
 
-    def __init__(self, do_not_disrupt: str) -> None:
+    def __init__(self, do_not_disrupt: str, upgrade_requested: str) -> None:
         self.do_not_disrupt = do_not_disrupt
+        self.upgrade_requested = upgrade_requested
         self.pods: defaultdict[str, list[str]] = defaultdict(list)
         self.protected: set[str] = set()  # nodes with a do-not-disrupt workload pod
+        self.requested: defaultdict[str, set[str]] = defaultdict(set)  # node -> its busy pods asked to checkpoint
 
     def add(self, position: int, pod: Mapping[str, Any]) -> str | None:
         """Record a pod if it keeps its node busy; a sentence if it is too malformed to judge.
@@ -468,9 +471,12 @@ class _Workload:
         protected = _is_true(annotations.get(self.do_not_disrupt)) if annotations else False
         if not protected and (MIRROR_POD_ANNOTATION in annotations or NODE_OWNER in owner_kinds):
             return None  # a static pod: node infrastructure
-        self.pods[node].append(f"{namespace}/{name}")
+        pod_id = f"{namespace}/{name}"
+        self.pods[node].append(pod_id)
         if protected:
             self.protected.add(node)
+        if annotations and self.upgrade_requested in annotations:
+            self.requested[node].add(pod_id)
         return None
 
 
@@ -502,6 +508,9 @@ def _node(name: str, node: Mapping[str, Any], keys: Keys, workload: _Workload) -
         busy = None
     reasons = [*pods, f"annotation {keys.do_not_disrupt}"] if protected else pods
     cordoned = _field(node, "spec", "unschedulable") is True
+    requested_at = _timestamp(annotations or {}, keys.reimage_requested_at, problems)
+    asked: set[str] | frozenset[str] = workload.requested.get(name, frozenset())
+    pending_since = _timestamp(annotations or {}, keys.pending_since, problems)
 
     return NodeFacts(
         name=name,
@@ -515,10 +524,27 @@ def _node(name: str, node: Mapping[str, Any], keys: Keys, workload: _Workload) -
         busy_reasons=tuple(reasons),
         pending=labels.get(keys.upgrade_pending) == "true",
         target_image=_label(labels, keys.target_image),
-        reimage_requested_at=_timestamp(annotations or {}, keys.reimage_requested_at, problems),
+        reimage_requested_at=requested_at,
         problems=tuple(problems),
         fleetc_cordon=cordoned and labels.get(keys.cordoned_by) == CORDONED_BY_FLEETC,
+        pending_hard=_pending_hard(node, keys.upgrade_pending),
+        pending_since=pending_since,
+        unrequested_pods=tuple(p for p in pods if p not in asked),
+        checkpoint_requested=bool(asked),
     )
+
+
+def _pending_hard(node: Mapping[str, Any], key: str) -> bool:
+    """The upgrade-pending taint is there with effect NoSchedule (fleetc escalated it).
+
+    Anything else -- no taint, PreferNoSchedule, a malformed list -- reads
+    as soft: the planner then asks for NoSchedule again when the policy says
+    so, which is safe (the taint never evicts) and converges.
+    """
+    taints = _field(node, "spec", "taints")
+    if not isinstance(taints, list):
+        return False
+    return any(isinstance(t, dict) and t.get("key") == key and t.get("effect") == PENDING_HARD for t in taints)
 
 
 def _label(labels: Mapping[str, Any], key: str) -> str | None:

@@ -58,6 +58,7 @@ class _Template(TypedDict, total=False):
 class _Spec(TypedDict, total=False):
     nodeName: Any  # Pod
     unschedulable: Any  # Node
+    taints: Any  # Node (the upgrade-pending taint's effect)
     replicas: Any  # Deployment, StatefulSet
     template: _Template  # Deployment, StatefulSet
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
@@ -21,6 +22,8 @@ class Action(StrEnum):
 
     UPGRADE_CONTROL_PLANE = "upgrade-control-plane"
     MARK_PENDING = "mark-pending"
+    ESCALATE_PENDING = "escalate-pending"
+    REQUEST_CHECKPOINT = "request-checkpoint"
     CORDON = "cordon"
     REIMAGE = "reimage"
     UNCORDON = "uncordon"
@@ -100,9 +103,11 @@ class ReasonInfo:
 ACTIONS: dict[Action, ActionInfo] = {
     Action.UPGRADE_CONTROL_PLANE: ActionInfo(0, True, "upgrade the control plane"),
     Action.MARK_PENDING: ActionInfo(1, True, "mark busy nodes pending"),
-    Action.CORDON: ActionInfo(2, True, "cordon idle nodes"),
-    Action.REIMAGE: ActionInfo(3, True, "reimage cordoned idle nodes"),
-    Action.UNCORDON: ActionInfo(4, False, "uncordon"),
+    Action.ESCALATE_PENDING: ActionInfo(2, True, "escalate the pending taint to NoSchedule"),
+    Action.REQUEST_CHECKPOINT: ActionInfo(3, True, "ask the jobs of busy nodes to checkpoint and exit"),
+    Action.CORDON: ActionInfo(4, True, "cordon idle nodes"),
+    Action.REIMAGE: ActionInfo(5, True, "reimage cordoned idle nodes"),
+    Action.UNCORDON: ActionInfo(6, False, "uncordon"),
 }
 
 REASONS: dict[Reason, ReasonInfo] = {
@@ -135,6 +140,8 @@ class Step:
     etcd: str | None = None  # upgrade-control-plane: the etcd version that goes with it
     detail: str = ""
     cordoned_by_others: bool = False  # reimage of a node someone else cordoned: their cordon stays
+    pending_since: str | None = None  # escalate-pending: the node's live pending-since (kept, never re-stamped)
+    pods: tuple[str, ...] = ()  # request-checkpoint: the node's pods ("ns/name") to annotate
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"cluster": self.cluster, "action": str(self.action), "target": self.target}
@@ -144,6 +151,10 @@ class Step:
                 out[key] = value
         if self.cordoned_by_others:
             out["cordonedByOthers"] = True
+        if self.pending_since is not None:
+            out["pendingSince"] = self.pending_since
+        if self.pods:
+            out["pods"] = list(self.pods)
         if self.detail:
             out["detail"] = self.detail
         return out
@@ -181,6 +192,7 @@ class PoolStatus:
     reimaging: int = 0  # requested and not back yet
     missing: int = 0  # the spec's count minus the nodes seen live
     unavailable_after: int | None = None  # once this step's cordons, releases and uncordons apply; None: as now
+    pending_since: datetime | None = None  # the earliest pending-since of its nodes still to do (None: none known)
 
     @property
     def after(self) -> int:

@@ -225,7 +225,11 @@ def _plan_known(
     result.blocked.extend(decision.blocked)
     if decision.step is not None:
         result.steps.append(decision.step)
-    stage_behind = sum(1 for group in members.values() for n in group if n.image != stage.node_image)
+    stage_behind = (
+        behind
+        if stage.node_image == targets.node_image
+        else sum(1 for group in members.values() for n in group if n.image != stage.node_image)
+    )
     if unlabelled and stage_behind:
         result.blocked.append(
             Blocked(
@@ -258,6 +262,8 @@ def _pool_context(inputs: Inputs, ref: ClusterRef, stage: Stage, may_start: bool
         now=inputs.now,
         timeout=timedelta(minutes=ref.cluster.upgrade.node_timeout_minutes),
         may_start=may_start,
+        busy=ref.cluster.upgrade.busy_nodes,
+        checkpoint=ref.cluster.upgrade.checkpoint_request.enabled,
     )
 
 

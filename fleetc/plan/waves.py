@@ -67,17 +67,21 @@ the stage's version) all stop the same things: ``cordon``, ``reimage`` and
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from operator import attrgetter
 
+from fleetc.conventions import utc_stamp
 from fleetc.live.facts import NodeFacts
 from fleetc.plan.model import Action, Blocked, PoolStatus, Reason, Step
 from fleetc.plan.windows import as_aware
 from fleetc.plan.wording import plural, shorten_lazy, waiting
-from fleetc.spec.models import NodePool
+from fleetc.spec.models import BusyNodes, NodePool
 
 BUSY_REASONS_SHOWN = 3
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+DEFAULT_BUSY = BusyNodes()  # upgrade.busyNodes when a cluster says nothing
 
 
 @dataclass
@@ -99,6 +103,8 @@ class PoolContext:
     now: datetime
     timeout: timedelta  # nodeTimeoutMinutes
     may_start: bool  # gates open and control plane at the stage's version and ready
+    busy: BusyNodes = DEFAULT_BUSY  # the cluster's upgrade.busyNodes: when the pending taint escalates
+    checkpoint: bool = False  # the cluster's upgrade.checkpointRequest.enabled
 
 
 def unknown_fields(node: NodeFacts) -> list[str]:
@@ -183,6 +189,9 @@ def _name(node: NodeFacts) -> str:
     return node.name
 
 
+_BY_NAME = attrgetter("name")  # C-level key: sorting a 4,000-node pool by name is on every call
+
+
 def _busy_entry(node: NodeFacts) -> str:
     why = list(node.busy_reasons[:BUSY_REASONS_SHOWN])
     if len(node.busy_reasons) > BUSY_REASONS_SHOWN:
@@ -212,52 +221,80 @@ class _Sorted:
     busy_count: int = 0
     unavailable: int = 0
     needs_work: bool = False
+    down_by_zone: dict[str, int] = field(default_factory=dict)  # unavailable nodes by zone ("" for none), now
+    soft_pending: list[NodeFacts] = field(default_factory=list)  # busy, pending PreferNoSchedule, not cordoned
+    pending_since: datetime | None = None  # the earliest pending-since of a node still to do
 
 
 def _sort(nodes: Sequence[NodeFacts], ctx: PoolContext) -> _Sorted:
+    """One pass over the pool's nodes (in name order) into :class:`_Sorted`.
+
+    The planner runs every few minutes on every cluster and the simulator
+    calls it hundreds of thousands of times on 4,000-node pools, so the
+    common node (at the image, carrying none of fleetc's marks) costs a few
+    attribute reads and nothing else.
+    """
     image = ctx.image
     out = _Sorted()
+    down = out.down_by_zone
+    busy_count = at_target = unavailable_count = 0
     for node in nodes:
-        unavailable = node.cordoned or node.ready is not True
+        ready = node.ready
+        unavailable = node.cordoned or ready is not True
         if node.busy is True:
-            out.busy_count += 1
+            busy_count += 1
+        target = node.target_image
         if node.image == image:
-            out.at_target += 1
-            out.unavailable += unavailable
-            late = overdue(node, ctx)
+            at_target += 1
+            if unavailable:
+                unavailable_count += 1
+                zone = node.zone or ""
+                down[zone] = down.get(zone, 0) + 1
+            if target is None and not node.pending and not node.fleetc_cordon:
+                continue  # done and clean: nothing to decide
+            late = overdue(node, ctx) if target is not None else None
             if late is not None:
                 out.halted.append((node, late))
             if node.cordoned_by_others:
                 continue  # theirs: neither their cordon nor our marks are touched
-            marked = node.fleetc_cordon or node.pending or node.target_image is not None
-            if marked and node.ready is True:
+            if ready is True:
                 out.done_uncordon.append(node)
             elif node.fleetc_cordon and late is None:
                 out.done_waiting.append(node)
             continue
         out.needs_work = True
-        reimaging = is_reimaging(node, image)
-        out.unavailable += unavailable or reimaging
-        late = overdue(node, ctx)
-        if late is not None:
-            out.halted.append((node, late))
-            continue
-        missing = unknown_fields(node)
-        if missing:
-            out.unknown.append((node, missing))
+        reimaging = target == image  # and the image is not I yet
+        if unavailable or reimaging:
+            unavailable_count += 1
+            zone = node.zone or ""
+            down[zone] = down.get(zone, 0) + 1
+        if reimaging:
+            late = overdue(node, ctx)
+            if late is not None:
+                out.halted.append((node, late))
+                continue
+        if ready is None or node.busy is None or node.image is None or node.problems:
+            out.unknown.append((node, unknown_fields(node)))
             continue
         if reimaging:
             out.reimaging += 1
             if node.reimage_requested_at is None:
                 out.untimed.append(node)
             continue
+        if node.pending and node.pending_since is not None:
+            since = node.pending_since
+            if out.pending_since is None or since < out.pending_since:
+                out.pending_since = since
         if node.busy:
             out.busy.append(node)
-            if not node.cordoned and not node.pending:
-                out.to_mark.append(node)
-            if node.fleetc_cordon and node.ready is True:
+            if not node.cordoned:
+                if not node.pending:
+                    out.to_mark.append(node)
+                elif not node.pending_hard:
+                    out.soft_pending.append(node)
+            if node.fleetc_cordon and ready is True:
                 out.held_busy.append(node)
-        elif node.ready is not True:
+        elif ready is not True:
             out.not_ready.append(node)
         elif node.fleetc_cordon:
             out.held_idle.append(node)
@@ -265,12 +302,15 @@ def _sort(nodes: Sequence[NodeFacts], ctx: PoolContext) -> _Sorted:
             out.others_idle.append(node)
         else:
             out.candidates.append(node)
+    out.busy_count = busy_count
+    out.at_target = at_target
+    out.unavailable = unavailable_count
     return out
 
 
 def plan_pool(pool: NodePool, nodes: Sequence[NodeFacts], ctx: PoolContext) -> PoolWave:
     """Decide one pool. ``nodes`` are the live nodes labelled with this pool."""
-    ordered = sorted(nodes, key=lambda n: n.name)
+    ordered = sorted(nodes, key=_BY_NAME)
     found = _sort(ordered, ctx)
     budget = pool_budget(pool, len(ordered))
     missing = max(0, pool.count - len(ordered))
@@ -287,11 +327,11 @@ def plan_pool(pool: NodePool, nodes: Sequence[NodeFacts], ctx: PoolContext) -> P
             reimaging=found.reimaging,
             missing=missing,
             unavailable_after=unavailable,
+            pending_since=found.pending_since,
         ),
         needs_work=found.needs_work or no_nodes or missing > 0,
     )
-    for node in found.done_uncordon:
-        wave.steps.append(_step(ctx, Action.UNCORDON, node, pool.name, "at the image: back into service"))
+    wave.steps.extend(_steps(ctx, Action.UNCORDON, found.done_uncordon, pool.name, "at the image: back into service"))
     freed = sum(1 for n in found.done_uncordon if n.cordoned)
     _report_stops(wave, pool, found, ctx, no_nodes)
 
@@ -300,10 +340,9 @@ def plan_pool(pool: NodePool, nodes: Sequence[NodeFacts], ctx: PoolContext) -> P
     released = releasable[: max(0, unavailable - freed - budget)]
     gone = {n.name for n in released}
     kept_idle = [n for n in found.held_idle if n.name not in gone]
-    for node in released:
-        wave.steps.append(
-            _step(ctx, Action.UNCORDON, node, pool.name, f"released: the pool is over its budget of {budget}")
-        )
+    wave.steps.extend(
+        _steps(ctx, Action.UNCORDON, released, pool.name, f"released: the pool is over its budget of {budget}")
+    )
     after = unavailable - freed - len(released)
     stopped = bool(found.halted or found.unknown or found.untimed or no_nodes) or not ctx.may_start
     if not stopped:
@@ -311,8 +350,9 @@ def plan_pool(pool: NodePool, nodes: Sequence[NodeFacts], ctx: PoolContext) -> P
         # may land after its cordons (Pulumi applies patches in parallel), and at no moment may the
         # pool be past its budget.
         room = budget - unavailable
-        for node in kept_idle:
-            wave.steps.append(_step(ctx, Action.REIMAGE, node, pool.name, f"cordoned and idle: reimage to {ctx.image}"))
+        wave.steps.extend(
+            _steps(ctx, Action.REIMAGE, kept_idle, pool.name, f"cordoned and idle: reimage to {ctx.image}")
+        )
         taken_others = found.others_idle if after <= budget else []
         for node in taken_others:
             wave.steps.append(
@@ -324,10 +364,11 @@ def plan_pool(pool: NodePool, nodes: Sequence[NodeFacts], ctx: PoolContext) -> P
                     "idle, cordoned by someone else: reimage, keeping their cordon",
                 )
             )
-        for node in found.to_mark:
-            wave.steps.append(_step(ctx, Action.MARK_PENDING, node, pool.name, "busy: steer new jobs elsewhere"))
-        down = _down_by_zone(ordered, ctx.image, released, found)
+        down = _down_by_zone(released, found)
         taken = spread(found.candidates, down, room)
+        asked, hard = _checkpoint_steps(ctx, pool, found, room - len(taken)) if ctx.checkpoint else ([], set())
+        wave.steps.extend(_pending_steps(ctx, pool, found, len(ordered), taken, hard))
+        wave.steps.extend(asked)
         for node in taken:
             wave.steps.append(_step(ctx, Action.CORDON, node, pool.name, f"idle, zone {node.zone or 'none'}"))
         after += len(taken)
@@ -336,16 +377,123 @@ def plan_pool(pool: NodePool, nodes: Sequence[NodeFacts], ctx: PoolContext) -> P
     return wave
 
 
-def _down_by_zone(
-    nodes: Sequence[NodeFacts], image: str, released: Sequence[NodeFacts], found: _Sorted
-) -> dict[str, int]:
-    """Nodes of each zone that stay unavailable after this step's uncordons and releases."""
-    back = {n.name for n in released} | {n.name for n in found.done_uncordon if n.ready is True}
-    down: dict[str, int] = {}
-    for node in nodes:
-        if node.name not in back and is_unavailable(node, image):
+def _pending_steps(
+    ctx: PoolContext,
+    pool: NodePool,
+    found: _Sorted,
+    live_nodes: int,
+    taken: Sequence[NodeFacts],
+    hard: Collection[str] = (),
+) -> list[Step]:
+    """``mark-pending`` and ``escalate-pending`` of the pool's busy nodes (and of its idle pending ones left waiting).
+
+    The cluster's ``upgrade.busyNodes`` escalates the PreferNoSchedule
+    taint to NoSchedule for a node pending at least ``escalateAfter`` (from
+    its ``pending-since`` annotation; a node marked without one escalates by
+    the other rule only), and for every pending node of a pool with at most
+    ``escalateWhenRemaining`` nodes left to upgrade. A node that qualifies
+    when first marked is marked NoSchedule at once. NoSchedule keeps new
+    pods off and evicts nothing, so it never interrupts a job. A node asked
+    to checkpoint in this step (``hard``) gets NoSchedule too, whatever the
+    policy: its job exits to be started elsewhere, not on it again.
+    """
+    policy = ctx.busy
+    threshold = policy.remaining_nodes(pool.count)
+    remaining = live_nodes - found.at_target
+    by_count = threshold > 0 and remaining <= threshold
+    after = policy.after_seconds()
+    at_once = by_count or after == 0
+    cid = ctx.cluster_id
+    steps: list[Step] = []
+    asked = [n for n in [*found.to_mark, *found.soft_pending] if n.name in hard]
+    steps.extend(Step(cid, Action.ESCALATE_PENDING, n.name, pool.name, None, None, _HARD_ASKED,
+                      False, _stamp(n.pending_since)) for n in asked)
+    to_mark = [n for n in found.to_mark if n.name not in hard]
+    if to_mark:
+        if at_once:
+            why = _escalation(policy, by_count, remaining, threshold)
+            steps.extend(Step(cid, Action.ESCALATE_PENDING, n.name, pool.name, None, None, why) for n in to_mark)
+        else:
+            steps.extend(_steps(ctx, Action.MARK_PENDING, to_mark, pool.name, "busy: steer new jobs elsewhere"))
+    if not at_once and after is None:
+        return steps
+    chosen = {n.name for n in taken}
+    waiting_idle = [n for n in found.candidates if n.pending and not n.pending_hard and n.name not in chosen]
+    due = [n for n in [*found.soft_pending, *waiting_idle] if n.name not in hard]
+    if not at_once:
+        assert after is not None
+        limit = timedelta(seconds=after)
+        due = [n for n in due if n.pending_since is not None and ctx.now - as_aware(n.pending_since) >= limit]
+    why = _escalation(policy, by_count, remaining, threshold)
+    for node in due:
+        steps.append(Step(cid, Action.ESCALATE_PENDING, node.name, pool.name, None, None, why, False,
+                          _stamp(node.pending_since)))
+    return steps
+
+
+def _stamp(since: datetime | None) -> str | None:
+    return utc_stamp(since) if since is not None else None
+
+
+_ASKED = "busy, room in the budget: asked to checkpoint and exit (pods annotated, none evicted)"
+_HARD_ASKED = "asked to checkpoint: NoSchedule, so its job starts again elsewhere (running pods stay)"
+
+
+def _checkpoint_steps(ctx: PoolContext, pool: NodePool, found: _Sorted, spare: int) -> tuple[list[Step], set[str]]:
+    """``request-checkpoint`` for busy nodes still to do, as many as the budget has room for once they are idle.
+
+    Asking every busy node at once would empty the pool while the budget
+    takes ``maxUnavailable`` nodes at a time, and the jobs would restart on
+    nodes still to do; so requests go out only for room this step leaves
+    unused (``spare``: the budget minus what is unavailable now and this
+    step's cordons), minus the nodes already asked whose jobs are still
+    running (checkpointing). Oldest pending first, then by name. A node
+    already asked whose new pods lack the annotation gets them annotated too
+    (it is already counted). Only pods are annotated; nothing is evicted.
+    Returns the steps and the nodes newly asked (their taint goes NoSchedule).
+    """
+    asked = [n for n in found.busy if n.checkpoint_requested]
+    steps = [_checkpoint_step(ctx, pool, n, "new pods of a node already asked") for n in asked if n.unrequested_pods]
+    room = spare - len(asked)
+    if room <= 0:
+        return steps, set()
+    fresh = [n for n in found.busy if n.unrequested_pods and not n.checkpoint_requested]
+    fresh.sort(key=_pending_order)
+    chosen = fresh[:room]
+    steps.extend(_checkpoint_step(ctx, pool, n, _ASKED) for n in chosen)
+    return steps, {n.name for n in chosen}
+
+
+def _pending_order(node: NodeFacts) -> tuple[bool, datetime, str]:
+    since = node.pending_since
+    return (since is None, as_aware(since) if since is not None else _EPOCH, node.name)
+
+
+def _checkpoint_step(ctx: PoolContext, pool: NodePool, node: NodeFacts, detail: str) -> Step:
+    pods = node.unrequested_pods
+    return Step(ctx.cluster_id, Action.REQUEST_CHECKPOINT, node.name, pool.name, detail=detail, pods=pods)
+
+
+def _escalation(policy: BusyNodes, by_count: bool, remaining: int, threshold: int) -> str:
+    if by_count:
+        return (
+            f"{plural(remaining, 'node')} left to upgrade, at most escalateWhenRemaining "
+            f"{policy.escalate_when_remaining} ({threshold}): NoSchedule, running pods stay"
+        )
+    return f"pending at least escalateAfter {policy.escalate_after}: NoSchedule, running pods stay"
+
+
+def _down_by_zone(released: Sequence[NodeFacts], found: _Sorted) -> dict[str, int]:
+    """Nodes of each zone that stay unavailable after this step's uncordons and releases.
+
+    ``found.down_by_zone`` counted every unavailable node in the sorting pass;
+    only the few nodes this step brings back are taken off again.
+    """
+    down = dict(found.down_by_zone)
+    for node in [*released, *(n for n in found.done_uncordon if n.ready is True)]:
+        if node.cordoned:  # Ready (both lists hold Ready nodes only): unavailable only by its cordon
             zone = node.zone or ""
-            down[zone] = down.get(zone, 0) + 1
+            down[zone] -= 1
     return down
 
 
@@ -425,7 +573,7 @@ def _report_waits(
                 f"pool {pool.name}: {waiting(len(found.busy), 'busy node')} for their work to finish "
                 f"(never cordoned while busy): {shorten_lazy(found.busy, _busy_entry)}",
                 pool=pool.name,
-                nodes=tuple(n.name for n in found.busy),
+                nodes=tuple(map(_BY_NAME, found.busy)),
             )
         )
     not_ready = [*found.not_ready, *found.done_waiting]
@@ -482,6 +630,15 @@ def _why_unavailable(status: PoolStatus, freed: int) -> str:
     if status.missing:
         parts.append(f"{plural(status.missing, 'node')} of the count missing from the live list")
     return f"; {', '.join(parts)}" if parts else ""
+
+
+def _steps(ctx: PoolContext, action: Action, nodes: Sequence[NodeFacts], pool: str, detail: str) -> list[Step]:
+    """One step per node with the same detail (a pool's 1,600 mark-pending steps: built positionally, the
+    detail worded once). ``reimage`` goes through :func:`_step` (its image and whose cordon it keeps)."""
+    if action is Action.REIMAGE:
+        return [_step(ctx, action, node, pool, detail) for node in nodes]
+    cid = ctx.cluster_id
+    return [Step(cid, action, node.name, pool, None, None, detail) for node in nodes]
 
 
 def _step(ctx: PoolContext, action: Action, node: NodeFacts, pool: str, detail: str) -> Step:

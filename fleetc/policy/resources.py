@@ -25,6 +25,7 @@ from fleetc.policy import k8s
 
 RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
 NODE_PATCH_TYPE = "kubernetes:core/v1:NodePatch"
+POD_PATCH_TYPE = "kubernetes:core/v1:PodPatch"
 PROVIDER_TYPE = "pulumi:providers:kubernetes"
 # kubernetes:<group>/<version>:<Kind> types that are not plain objects
 _NOT_OBJECTS = ("helm.sh/", "yaml", "kustomize", "helm:")
@@ -101,6 +102,15 @@ def node_from_resource(view: ResourceView, region: str | None = None) -> Node | 
             "annotations": dict(k8s.mapping(meta.get("annotations"))),
             "unschedulable": spec.get("unschedulable"),
             "taints": k8s.sequence(spec.get("taints")),
+        }
+    elif view.resource_type == POD_PATCH_TYPE:
+        kind = Kind.POD_PATCH
+        meta = k8s.mapping(props.get("metadata"))
+        props = {
+            "name": meta.get("name"),
+            "namespace": meta.get("namespace"),
+            "node": "",
+            "annotations": dict(k8s.mapping(meta.get("annotations"))),
         }
     elif view.resource_type == PROVIDER_TYPE:
         kind = Kind.PROVIDER

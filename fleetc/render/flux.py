@@ -32,7 +32,14 @@ from typing import Any
 from fleetc import conventions
 from fleetc.compile.graph import Node
 from fleetc.compile.objects import MANAGED_BY, MANAGED_BY_LABEL, SOURCE_ANNOTATION
-from fleetc.compile.props import MANAGEMENT_CLUSTER, HelmReleaseProps, KubeconfigRef, NodePatchProps, ProviderProps
+from fleetc.compile.props import (
+    MANAGEMENT_CLUSTER,
+    HelmReleaseProps,
+    KubeconfigRef,
+    NodePatchProps,
+    PodPatchProps,
+    ProviderProps,
+)
 
 HELM_RELEASE_API = "helm.toolkit.fluxcd.io/v2"
 HELM_REPOSITORY_API = "source.toolkit.fluxcd.io/v1"
@@ -97,6 +104,15 @@ def helm_objects(node: Node, provider: Node, deps: Sequence[Node] = ()) -> list[
 def _flux_key(secret: KubeconfigRef) -> str:
     """Flux runs in the management cluster: Kamaji's ``admin.svc`` kubeconfig dials the apiserver's Service there."""
     return conventions.KAMAJI_ADMIN_SVC_KEY if secret.status_of is not None else secret.key
+
+
+def pod_object(node: Node) -> dict[str, Any]:
+    """The partial Pod of a POD_PATCH (a checkpoint request): its annotations only, prune disabled."""
+    patch = node.typed(PodPatchProps)
+    annotations = {k: v for k, v in patch.annotations.items() if not k.startswith("pulumi.com/")}
+    annotations.update(NODE_ANNOTATIONS)
+    metadata = {"name": patch.name, "namespace": patch.namespace, "annotations": annotations}
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata}
 
 
 def node_object(node: Node) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from typing import Any
 
 from fleetc.compile.graph import DesiredGraph, Kind, Node
 from fleetc.compile.objects import keep_live_paths, kube_object
-from fleetc.render.flux import helm_objects, node_object
+from fleetc.render.flux import helm_objects, node_object, pod_object
 
 MANAGEMENT_DIR = "management"
 CLUSTER_DIR = "cluster"
@@ -69,6 +69,8 @@ def _render(graph: DesiredGraph, node: Node) -> RenderedFile | None:
         filename = f"helmrelease-{node.name}.yaml"
     elif node.kind is Kind.NODE_PATCH:
         folder, documents = CLUSTER_DIR, (node_object(node),)
+    elif node.kind is Kind.POD_PATCH:
+        folder, documents = CLUSTER_DIR, (pod_object(node),)
     else:
         return None  # groups and providers
     if node.cluster is None:

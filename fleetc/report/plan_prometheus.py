@@ -6,10 +6,10 @@ dashboards/fleetc-rollouts.json. Every family has HELP and TYPE lines;
 label values are escaped as the format requires (backslash, double quote,
 newline). All families are gauges: each run states the fleet as it is now.
 
-``fleetc_oldest_pending_node_age_seconds`` is declared without samples: the
-plan (and the live facts under it) say *that* a node waits busy or pending,
-not *since when*; docs/operating.md says what the planner would need to
-expose for it.
+``fleetc_oldest_pending_node_age_seconds`` is ``now`` minus the earliest
+``<labelPrefix>/pending-since`` annotation of the pool's pending nodes still
+to upgrade (``PoolStatus.pending_since``); a pool with none has no sample, so
+a query returns nothing rather than a zero that reads as "nothing waits".
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from fleetc.plan.model import Plan
+from fleetc.plan.windows import as_aware
 from fleetc.report.plan_state import POOL_STATES, known_phases, rollout_state
 
 # name -> help; the one list of what fleetc emits (the dashboard test reads it).
@@ -33,7 +34,8 @@ METRICS: dict[str, str] = {
     ),
     "fleetc_pool_max_unavailable": "The pool's maxUnavailable budget, in nodes.",
     "fleetc_oldest_pending_node_age_seconds": (
-        "Age of the pool's longest-waiting busy or pending node. Not yet known to the planner: declared, no samples."
+        "Age of the pool's longest-waiting pending node (now minus its pending-since annotation), seconds; "
+        "no sample when no node of the pool is pending."
     ),
 }
 
@@ -64,6 +66,9 @@ def to_prometheus(plan: Plan, now: datetime) -> str:
             for node_state in POOL_STATES:
                 samples["fleetc_pool_nodes"].append(({**where, "state": node_state}, float(pool.nodes[node_state])))
             samples["fleetc_pool_max_unavailable"].append((where, float(pool.max_unavailable)))
+            if pool.pending_since is not None:
+                age = max(0.0, (as_aware(now) - as_aware(pool.pending_since)).total_seconds())
+                samples["fleetc_oldest_pending_node_age_seconds"].append((where, age))
     lines: list[str] = []
     for name, help_text in METRICS.items():
         lines.append(f"# HELP {name} {escape_help(help_text)}")

@@ -11,6 +11,7 @@ included: a series that disappears when its count drops to zero reads as
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from fleetc.plan.model import Plan
 from fleetc.report.plan_view import ACTION_ORDER, PHASE_ORDER, REASON_ORDER, ClusterView, cluster_views
@@ -26,6 +27,7 @@ class PoolState:
     pool: str
     nodes: dict[str, int]  # POOL_STATES -> count; waiting: busy nodes that hold up the rollout
     max_unavailable: int
+    pending_since: datetime | None = None  # the earliest pending-since of its nodes still to do
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,7 @@ def _cluster_state(view: ClusterView) -> ClusterState:
                 "waiting": view.busy_waiting(pool.name),
             },
             max_unavailable=pool.max_unavailable,
+            pending_since=pool.pending_since,
         )
         for pool in view.pools
     )

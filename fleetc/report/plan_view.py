@@ -18,13 +18,7 @@ from fleetc.plan.model import Action, Blocked, ClusterPlan, Phase, Plan, PoolSta
 from fleetc.versions import Version
 
 # The planner's order of steps (and of the JSON), so text and JSON read alike.
-ACTION_ORDER: tuple[Action, ...] = (
-    Action.UPGRADE_CONTROL_PLANE,
-    Action.MARK_PENDING,
-    Action.CORDON,
-    Action.REIMAGE,
-    Action.UNCORDON,
-)
+ACTION_ORDER: tuple[Action, ...] = tuple(sorted(Action, key=lambda action: action.rank))
 # Most fundamental first: an approval or a window gates everything below it.
 REASON_ORDER: tuple[Reason, ...] = tuple(sorted(Reason, key=lambda reason: reason.rank))
 PHASE_ORDER: tuple[str, ...] = tuple(Phase)

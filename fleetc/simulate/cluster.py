@@ -27,7 +27,10 @@ from fleetc.live.facts import ClusterLive, ControlPlaneFacts, NodeFacts
 from fleetc.versions import Version
 
 # What a transition compares before and after (see SimPool._before).
-Key = tuple[bool, bool, bool, bool, bool, str, bool]
+Key = tuple[bool, bool, bool, bool, bool, str]
+# What plan() decides on about one node (SimPool.plan_key).
+PlanKey = tuple[object, ...]
+QUIET: PlanKey = ("quiet",)
 
 # Node states for plots: exactly one per node.
 STATES = ("idle", "busy", "busy-pending", "idle-pending", "cordoned", "reimaging", "failed")
@@ -36,12 +39,20 @@ STATES = ("idle", "busy", "busy-pending", "idle-pending", "cordoned", "reimaging
 class Job:
     """A gang job occupying ``size`` whole nodes until it finishes or is killed."""
 
-    __slots__ = ("duration", "epoch", "id", "nodes", "remaining", "size", "started", "submitted")
+    __slots__ = (
+        "checkpoint_every", "duration", "epoch", "exiting", "honours", "id", "nodes", "remaining", "size", "started",
+        "submitted",
+    )
 
-    def __init__(self, job_id: int, size: int, duration: int, submitted: int) -> None:
+    def __init__(
+        self, job_id: int, size: int, duration: int, submitted: int, checkpoint_every: int = 0, honours: bool = False
+    ) -> None:
         self.id = job_id
         self.size = size
         self.duration = duration
+        self.checkpoint_every = checkpoint_every  # seconds of run time between its checkpoints (0: loses nothing)
+        self.honours = honours  # checkpoints and exits when fleetc asks (docs/checkpoint-requests.md)
+        self.exiting = False  # asked, and will exit at its reaction time
         self.remaining = duration  # work left when (re)started
         self.submitted = submitted
         self.started = -1
@@ -57,6 +68,7 @@ class SimNode:
     """One node; mutate it only through its pool's transition methods."""
 
     __slots__ = (
+        "asked",
         "cordoned",
         "facts",
         "failed",
@@ -66,6 +78,8 @@ class SimNode:
         "kubelet",
         "name",
         "pending",
+        "pending_hard",
+        "pending_since",
         "pool",
         "reimaging",
         "requested_at",
@@ -83,6 +97,9 @@ class SimNode:
         self.kubelet = kubelet
         self.cordoned = False
         self.pending = False
+        self.pending_hard = False  # the pending taint is NoSchedule (escalated)
+        self.pending_since: datetime | None = None
+        self.asked = False  # the pods of its job here carry upgrade-requested (cleared when the job leaves)
         self.failed = False
         self.reimaging = False
         self.target_image: str | None = None
@@ -130,6 +147,10 @@ class SimNode:
                 target_image=self.target_image,
                 reimage_requested_at=self.requested_at,
                 fleetc_cordon=self.cordoned,  # only fleetc cordons in the simulation (its patch labels them)
+                pending_hard=self.pending_hard,
+                pending_since=self.pending_since,
+                unrequested_pods=(f"jobs/job-{job.id}",) if job is not None and not self.asked else (),
+                checkpoint_requested=job is not None and self.asked,
             )
         return self.facts
 
@@ -202,11 +223,11 @@ class SimPool:
             for i in range(size)
         ]
         self.queue: deque[Job] = deque()
-        # What-if (scenario ``scheduler.pendingTaintEffect: NoSchedule``): the
+        # What-if (scenario ``scheduler.pendingTaintEffect: NoSchedule``): every
         # pending taint is a hard one and tainted nodes are never used.
         self.pending_is_hard = False
         self.free = IndexedSet()  # schedulable idle nodes without the pending taint
-        self.free_pending = IndexedSet()  # schedulable idle nodes with it
+        self.free_pending = IndexedSet()  # schedulable idle nodes with it, PreferNoSchedule (NoSchedule: neither)
         self.now = 0
         self.unavailable = 0
         self.at_target = sum(1 for n in self.nodes if n.image == target_image)
@@ -218,6 +239,10 @@ class SimPool:
         self.exceeded = Exceedances()
         self.held_node_seconds = 0
         self.busy_node_seconds = 0
+        # The nodes' facts as the planner gets them: rebuilt only where a node changed since the last call.
+        self._view: list[NodeFacts] = []
+        self._stale: set[SimNode] = set(self.nodes)
+        self._view_tuple: tuple[NodeFacts, ...] | None = None
         self._last = 0
         for node in self.nodes:
             self.free.add(node)
@@ -247,19 +272,38 @@ class SimPool:
         """Done and clean: at the target image, Ready, no rollout mark. By the
         planner's rules (waves.py) such a node takes no step and spends no
         budget whatever runs on it, so a job starting or ending on it cannot
-        change the plan: it does not mark the cluster dirty."""
+        change the plan: its plan key stays ``QUIET``."""
         return (node.image == self.target_image and node.ready and not node.cordoned and not node.pending
                 and node.target_image is None)
 
+    def plan_key(self, node: SimNode) -> PlanKey:
+        """The node's facts as far as ``plan()``'s steps and Blocked reasons depend on them.
+
+        A quiet node (``_quiet``) is one key whatever runs on it; otherwise
+        every fact the planner decides on, but not ``busy_reasons`` (job
+        names, which only word a Blocked detail). Two calls whose nodes have
+        equal keys (and equal control plane, window and clock-driven
+        timeouts, which the driver checks apart) return the same steps and
+        the same reasons: docs/simulation.md, "Running plan() thousands of
+        times".
+        """
+        if self._quiet(node):
+            return QUIET
+        return (node.image, node.ready, node.cordoned, node.job is not None, node.pending, node.pending_hard,
+                node.pending_since, node.target_image, node.requested_at, node.asked)
+
     def _before(self, node: SimNode) -> Key:
+        touched = self.cluster.touched
+        if node not in touched:
+            touched[node] = self.plan_key(node)  # its key at the planner's last call
         return (node.unavailable, node.image == self.target_image, self._held(node),
-                node.job is not None, self._settled(node), node.state, self._quiet(node))
+                node.job is not None, self._settled(node), node.state)
 
     def _after(self, node: SimNode, before: Key, action: bool) -> None:
-        unavailable, at_target, held, busy, settled, state, quiet = before
+        unavailable, at_target, held, busy, settled, state = before
         node.facts = None
-        if not (quiet and self._quiet(node)):
-            self.cluster.dirty = True
+        self._stale.add(node)
+        self._view_tuple = None
         if node.unavailable != unavailable:
             self.unavailable += 1 if node.unavailable else -1
             if node.unavailable:
@@ -284,9 +328,29 @@ class SimPool:
         self.free.discard(node)
         self.free_pending.discard(node)
         if node.job is None and node.ready and not node.cordoned:
-            (self.free_pending if node.pending else self.free).add(node)
+            if not node.pending:
+                self.free.add(node)
+            elif not (node.pending_hard or self.pending_is_hard):
+                self.free_pending.add(node)
 
     # ------------------------------------------------------------ jobs
+
+    def facts_view(self) -> tuple[NodeFacts, ...]:
+        """Every node's facts, as the live reader would list them.
+
+        A 4,000-node pool changes a few nodes between two ``pulumi up`` runs:
+        only those are rebuilt, the rest of the list is reused.
+        """
+        if self._view_tuple is None:
+            if len(self._view) != len(self.nodes):
+                self._view = [node.node_facts() for node in self.nodes]
+            else:
+                view = self._view
+                for node in self._stale:
+                    view[node.index] = node.node_facts()
+            self._stale.clear()
+            self._view_tuple = tuple(self._view)
+        return self._view_tuple
 
     def submit(self, job: Job, front: bool = False) -> None:
         """Queue a job; a resubmitted (killed) job keeps its place at the head."""
@@ -313,22 +377,34 @@ class SimPool:
 
     def _room(self) -> int:
         """Nodes a job may start on now: untainted first, tainted only to complete a gang."""
-        return len(self.free) + (0 if self.pending_is_hard else len(self.free_pending))
+        return len(self.free) + len(self.free_pending)
 
     def finish(self, job: Job) -> None:
         """A job ended (done or killed): free its nodes."""
         for node in job.nodes:
             before = self._before(node)
             node.job = None
+            node.asked = False  # its pods are gone
             self._after(node, before, action=False)
         job.nodes = []
         job.epoch += 1
+        job.exiting = False
+
+    def ask(self, node: SimNode) -> None:
+        """The pods of the node's job get the upgrade-requested annotation (a checkpoint request)."""
+        before = self._before(node)
+        node.asked = node.job is not None
+        self._after(node, before, action=False)
 
     # ------------------------------------------------------------ node transitions
 
     def cordon(self, node: SimNode) -> None:
+        """Cordoned; the cordon's patch leaves out the pending label, taint and annotation (CONVENTIONS.md)."""
         before = self._before(node)
         node.cordoned = True
+        node.pending = False
+        node.pending_hard = False
+        node.pending_since = None
         self._after(node, before, action=True)
 
     def uncordon(self, node: SimNode) -> None:
@@ -336,13 +412,19 @@ class SimPool:
         before = self._before(node)
         node.cordoned = False
         node.pending = False
+        node.pending_hard = False
+        node.pending_since = None
         node.target_image = None
         node.requested_at = None
         self._after(node, before, action=False)
 
-    def mark_pending(self, node: SimNode) -> None:
+    def mark_pending(self, node: SimNode, at: datetime, hard: bool = False) -> None:
+        """The pending label and taint (NoSchedule when ``hard``); ``pending-since`` is kept once set."""
         before = self._before(node)
         node.pending = True
+        node.pending_hard = node.pending_hard or hard
+        if node.pending_since is None:
+            node.pending_since = at
         self._after(node, before, action=False)
 
     def request_reimage(self, node: SimNode, image: str, at: datetime) -> bool:
@@ -410,7 +492,20 @@ class SimCluster:
         self.cp_token = 0
         self.pools: list[SimPool] = []
         self._index: dict[str, SimNode] = {}
-        self.dirty = True  # facts changed since the planner last saw them
+        self.dirty = True  # the control plane changed since the planner last saw it
+        # Nodes changed since the planner's last call, each with its plan key at that call (SimPool.plan_key).
+        self.touched: dict[SimNode, PlanKey] = {}
+
+    def changed_for_planner(self) -> bool:
+        """Something plan() decides on differs from what its last call saw (control plane or a node's key)."""
+        if self.dirty:
+            return True
+        return any(node.pool.plan_key(node) != key for node, key in self.touched.items())
+
+    def planned(self) -> None:
+        """The planner is called now: what it sees is the new reference."""
+        self.dirty = False
+        self.touched.clear()
 
     @property
     def id(self) -> str:
@@ -447,7 +542,8 @@ class SimCluster:
             etcd_version=self.etcd,
             etcd_ready=self.cp_ready,
         )
-        nodes = tuple(node.node_facts() for pool in self.pools for node in pool.nodes)
+        views = [pool.facts_view() for pool in self.pools]
+        nodes = views[0] if len(views) == 1 else tuple(facts for view in views for facts in view)
         return ClusterLive(self.id, exists=True, control_plane=cp, nodes=nodes)
 
     def node(self, name: str) -> SimNode | None:

@@ -12,15 +12,20 @@ its repair plus that if it is down); ``uncordon`` clears all of that;
 ``upgrade-control-plane`` starts a roll (not ready for
 ``controlPlaneRollMinutes``).
 
-A cluster's ``plan()`` call is skipped when it would see exactly what it saw
-at its previous call, so would return the same steps (already applied):
-no node fact of the cluster changed except jobs starting or ending on nodes
-that are done and clean (see ``SimPool._quiet``: by the planner's rules such
-a node takes no step and uses no budget whatever runs on it), the
-maintenance window did not open or close, and no requested reimage crossed
-``nodeTimeoutMinutes``. ``--every-interval`` turns skipping off; the tests
-check both give the same steps. A cluster is not planned any more once its
-rollout is complete and a call on that state returned no step.
+A cluster's ``plan()`` call is skipped when what it decides on is what its
+previous call saw, so it would return the same steps (already applied) and
+the same Blocked reasons: the control plane did not change, every node's
+plan key (``SimPool.plan_key``: the facts the planner's steps and reasons
+depend on; a done and clean node is one key whatever runs on it) equals its
+key at that call -- a job ending on a pending node and a queued job taking
+it before the next run leaves it as it was; a ``reimage`` or ``mark-pending``
+the last call applied counts as seen (``_acknowledge``) -- the maintenance window did not
+open or close, no requested reimage crossed ``nodeTimeoutMinutes`` and no
+pending node reached ``escalateAfter``.
+``--every-interval`` turns skipping off; the tests check both give the same
+steps at the same instants and the same blocked hours. A cluster is not
+planned any more once its rollout is complete and a call on that state
+returned no step.
 """
 
 from __future__ import annotations
@@ -53,7 +58,8 @@ class UnitState:
 
     last_call: int = -1
     window_open: bool | None = None
-    deadlines: list[int] = field(default_factory=list)  # heap: reimage requested-at + nodeTimeout (seconds)
+    # heap (seconds): reimage requested-at + nodeTimeout, pending-since + escalateAfter - 1
+    deadlines: list[int] = field(default_factory=list)
     reasons: frozenset[str] = frozenset()  # Blocked reasons of the last plan
     finished: bool = False  # complete, and a plan() on the complete state returned no step
 
@@ -110,7 +116,7 @@ class FleetcStrategy:
             sim.at(sim.now + interval, self._tick, sim)
 
     def _plan(self, sim: Simulation, unit: PlanUnit, cluster: SimCluster, state: UnitState, now: datetime) -> None:
-        cluster.dirty = False
+        cluster.planned()
         state.last_call = sim.now
         live = LiveState({unit.region: RegionLive(unit.region, {cluster.name: cluster.live()})})
         began = time.perf_counter()
@@ -121,7 +127,7 @@ class FleetcStrategy:
         if not result.steps and cluster.complete:
             state.finished = True
         for step in result.steps:
-            self._apply(sim, cluster, state, step)
+            self._apply(sim, unit, cluster, state, step)
 
     def _must_call(self, sim: Simulation, cluster: SimCluster, state: UnitState, now: datetime) -> bool:
         """False only when plan() would get the same inputs as at its last call."""
@@ -132,9 +138,9 @@ class FleetcStrategy:
                 crossed = True
         changed = window_open != state.window_open
         state.window_open = window_open
-        return not self.skip_unchanged or state.last_call < 0 or cluster.dirty or changed or crossed
+        return not self.skip_unchanged or state.last_call < 0 or changed or crossed or cluster.changed_for_planner()
 
-    def _apply(self, sim: Simulation, cluster: SimCluster, state: UnitState, step: Step) -> None:
+    def _apply(self, sim: Simulation, unit: PlanUnit, cluster: SimCluster, state: UnitState, step: Step) -> None:
         self.steps[str(step.action)] += 1
         self.applied.append((sim.now, step))
         if step.action is Action.UPGRADE_CONTROL_PLANE:
@@ -150,7 +156,30 @@ class FleetcStrategy:
         elif step.action is Action.REIMAGE:
             sim.reimage(node, step.image or node.pool.target_image)
             heapq.heappush(state.deadlines, sim.now + cluster.node_timeout_minutes * 60)
+            self._acknowledge(cluster, node)
         elif step.action is Action.UNCORDON:
             sim.uncordon(node)
-        elif step.action is Action.MARK_PENDING:
-            sim.mark_pending(node)
+        elif step.action is Action.REQUEST_CHECKPOINT:
+            sim.request_checkpoint(node)
+        elif step.action in (Action.MARK_PENDING, Action.ESCALATE_PENDING):
+            sim.mark_pending(node, hard=step.action is Action.ESCALATE_PENDING)
+            self._acknowledge(cluster, node)
+            after = unit.cluster.upgrade.busy_nodes.after_seconds()
+            if step.action is Action.MARK_PENDING and after:
+                # escalateAfter is due at pending-since + after (the planner compares with >=; the check with >)
+                heapq.heappush(state.deadlines, sim.now + after - 1)
+
+    def _acknowledge(self, cluster: SimCluster, node: SimNode) -> None:
+        """A ``reimage`` or ``mark-pending`` just applied leaves nothing new for the next call to decide.
+
+        The node leaves the planner's held-idle (or busy-unmarked) list for
+        reimaging (or busy-pending): it stays unavailable (or available) as
+        it was, so the pool's room, its other nodes' decisions and every
+        Blocked reason are unchanged, and the step is not issued again. The
+        next call on that state alone would return no step, so the node's
+        new key counts as seen. A cordon or uncordon is not acknowledged:
+        the next call reimages the cordoned node, or spends the budget an
+        uncordon freed.
+        """
+        if self.skip_unchanged:
+            cluster.touched[node] = node.pool.plan_key(node)

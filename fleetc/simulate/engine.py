@@ -32,6 +32,9 @@ from fleetc.versions import Version
 
 # Event kinds, in the order they are handled at one instant.
 FINISH, REIMAGED, ROLLED, REPAIR, FAIL, ARRIVAL, TICK = range(7)
+PROGRESS_EVERY = 6 * 3600  # simulated seconds between two progress reports
+
+Progress = Callable[[str, int, int], None]  # (strategy, simulated seconds so far, horizon)
 
 
 class Strategy(Protocol):
@@ -62,12 +65,17 @@ class Timings:
     checkpoint: int
     horizon: int
     sample: int
+    own_checkpoint: int = 0  # jobs.checkpointable.intervalHours (checkpointable jobs)
+    reaction: int = 0  # jobs.checkpointable.reactionMinutes: request -> checkpointed and exited
 
     @classmethod
     def of(cls, scenario: Scenario) -> Timings:
         spec = scenario.spec
         interval = round(spec.timing.pulumi_up_minutes * 60)
+        checkpointable = spec.jobs.checkpointable
         return cls(
+            own_checkpoint=round(checkpointable.interval_hours * 3600) if checkpointable else 0,
+            reaction=round(checkpointable.reaction_minutes * 60) if checkpointable else 0,
             interval=interval,
             reimage=round(spec.timing.reimage_minutes * 60),
             roll=round(spec.timing.control_plane_roll_minutes * 60),
@@ -89,6 +97,8 @@ class Counters:
     wait_seconds: int = 0
     lost_gpu_seconds: int = 0  # work redone after an eviction by the strategy
     lost_gpu_seconds_failures: int = 0  # ... after a hardware failure (the same in every strategy)
+    checkpoint_requests: int = 0  # nodes whose job's pods were asked to checkpoint
+    jobs_checkpointed: int = 0  # jobs that checkpointed and exited on request (no work lost)
     failures_skipped: int = 0  # a failure drawn for a node already down or being reimaged
 
 
@@ -112,8 +122,10 @@ class Simulation:
         timings: Timings,
         start: datetime,
         strategy: Strategy,
+        progress: Progress | None = None,
     ) -> None:
         self.clusters = clusters
+        self.progress = progress
         self.traces = traces
         self.timings = timings
         self.start = start
@@ -134,6 +146,7 @@ class Simulation:
         self._job_ids = 0
         self._last_job: dict[SimNode, LastJob] = {}
         self._last_reimaged: SimNode | None = None
+        self._asks = False  # the clusters send checkpoint requests (set by the caller for the lower bound)
         self._place_running_jobs()
 
     # ------------------------------------------------------------ setup
@@ -144,7 +157,7 @@ class Simulation:
             trace = self.traces[(pool.cluster.id, pool.name)]
             remaining: dict[int, int] = {}
             for running in trace.running:
-                job = self._new_job(running.size, running.duration, 0)
+                job = self._new_job(running.size, running.duration, 0, running.checkpointable)
                 remaining[job.id] = running.remaining
                 pool.submit(job)
             for job in pool.schedule():
@@ -157,15 +170,19 @@ class Simulation:
             if trace.failures:
                 self._push(trace.failures[0].time, FAIL, self._on_fail, (pool, 0))
 
-    def _new_job(self, size: int, duration: int, submitted: int) -> Job:
+    def _new_job(self, size: int, duration: int, submitted: int, checkpointable: bool = False) -> Job:
         self._job_ids += 1
-        return Job(self._job_ids, size, duration, submitted)
+        every = self.timings.own_checkpoint if checkpointable else self.timings.checkpoint
+        return Job(self._job_ids, size, duration, submitted, every, honours=checkpointable)
 
-    def initial_releases(self) -> list[PoolStart]:
+    def initial_releases(self, asks: bool = False) -> list[PoolStart]:
         """When each node could first be reimaged without interrupting anything,
         ignoring the control plane and the budget: the end of the job running on
         it at t=0 (or 0), brought forward when a drawn hardware failure on one of
-        the job's nodes kills that job earlier. Input of the lower bound."""
+        the job's nodes kills that job earlier, and to the reaction time of a
+        job that honours checkpoint requests when the clusters send them (a
+        request at t=0 at the earliest). Input of the lower bound."""
+        self._asks = asks
         out: list[PoolStart] = []
         for pool in self._pools:
             trace = self.traces[(pool.cluster.id, pool.name)]
@@ -178,6 +195,8 @@ class Simulation:
                 if job is None or job.id in ends:
                     continue
                 end = job.finish
+                if job.honours and self._asks:
+                    end = min(end, self.timings.reaction)  # asked at once, it exits after its reaction time
                 for member in job.nodes:
                     hit = first_failure.get(member.index)
                     if hit is not None and hit < end:
@@ -202,6 +221,8 @@ class Simulation:
         self.strategy.begin(self)
         horizon = self.timings.horizon
         done = self._check_progress()
+        report = self.progress
+        next_report = PROGRESS_EVERY
         while self._heap and not done:
             at, _, _, handler, arg = self._heap[0]
             if at > horizon:
@@ -209,12 +230,17 @@ class Simulation:
             heapq.heappop(self._heap)
             if at != self.now:
                 self._advance(at)
+                if report is not None and at >= next_report:
+                    report(self.strategy.name, at, horizon)
+                    next_report = at - at % PROGRESS_EVERY + PROGRESS_EVERY
             handler(arg)
             self.strategy.after_event(self)
             done = self._check_progress()
         if not done:
             self._advance(horizon)
             self.tail = self._tail()
+        if report is not None:
+            report(self.strategy.name, self.now, self.now)  # finished: the bar is full
         self._sample(self.now)
         return self._result(time.perf_counter() - wall)
 
@@ -272,7 +298,7 @@ class Simulation:
         pool, index = arg
         trace = self.traces[(pool.cluster.id, pool.name)]
         arrival = trace.arrivals[index]
-        pool.submit(self._new_job(arrival.size, arrival.duration, self.now))
+        pool.submit(self._new_job(arrival.size, arrival.duration, self.now, arrival.checkpointable))
         if index + 1 < len(trace.arrivals):
             self._push(trace.arrivals[index + 1].time, ARRIVAL, self._on_arrival, (pool, index + 1))
         self.schedule(pool)
@@ -345,11 +371,12 @@ class Simulation:
         """Kill a running job and resubmit it at the head of its queue.
 
         Work since its last checkpoint (every ``checkpointMinutes`` of run
-        time; 0: nothing is lost) is lost and redone.
+        time, or ``jobs.checkpointable.intervalHours`` for a checkpointable
+        job; 0: nothing is lost) is lost and redone.
         """
         pool = job.nodes[0].pool
         elapsed = self.now - job.started
-        step = self.timings.checkpoint
+        step = job.checkpoint_every
         saved = elapsed if step <= 0 else (elapsed // step) * step
         lost = (elapsed - saved) * job.size * pool.gpus
         if evicted:
@@ -373,9 +400,38 @@ class Simulation:
         self._check_node_step(node, disrupts=True)
         node.pool.cordon(node)
 
-    def mark_pending(self, node: SimNode) -> None:
+    def mark_pending(self, node: SimNode, hard: bool = False) -> None:
+        """``mark-pending`` (PreferNoSchedule) or ``escalate-pending`` (``hard``: NoSchedule). Neither evicts."""
         self._check_node_step(node, disrupts=False)
-        node.pool.mark_pending(node)
+        node.pool.mark_pending(node, self.clock(), hard)
+
+    def request_checkpoint(self, node: SimNode) -> None:
+        """fleetc annotates the pods of the node's job; a job that honours it checkpoints and exits after its
+        reaction time, losing nothing. Nothing is killed: a job that does not honour it runs on."""
+        self._check_node_step(node, disrupts=False)
+        job = node.job
+        node.pool.ask(node)
+        if job is None:
+            return
+        self.counters.checkpoint_requests += 1
+        if job.honours and not job.exiting:
+            at = self.now + self.timings.reaction
+            if at < job.finish:
+                job.exiting = True
+                self._push(at, FINISH, self._on_checkpoint_exit, (job, job.epoch))
+
+    def _on_checkpoint_exit(self, arg: tuple[Job, int]) -> None:
+        job, epoch = arg
+        if job.epoch != epoch or not job.nodes:
+            return  # it ended (or was killed) before it saw the request
+        pool = job.nodes[0].pool
+        done = self.now - job.started  # checkpointed at exit: all of it is kept
+        pool.finish(job)
+        self.counters.jobs_checkpointed += 1
+        job.remaining -= done
+        job.submitted = self.now
+        pool.submit(job, front=True)  # its controller starts it again from the checkpoint
+        self.schedule(pool)
 
     def uncordon(self, node: SimNode) -> None:
         """Back into service (never gated: restoring capacity disrupts nothing)."""
@@ -445,6 +501,8 @@ class Simulation:
             jobs_started=counters.jobs_started,
             jobs_on_outdated=counters.jobs_on_outdated,
             jobs_on_pending=counters.jobs_on_pending,
+            checkpoint_requests=counters.checkpoint_requests,
+            jobs_checkpointed=counters.jobs_checkpointed,
             wait_seconds=counters.wait_seconds,
             lost_gpu_hours=counters.lost_gpu_seconds / 3600,
             lost_gpu_hours_failures=counters.lost_gpu_seconds_failures / 3600,

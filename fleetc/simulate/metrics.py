@@ -152,6 +152,8 @@ class RunResult:
     jobs_started: int
     jobs_on_outdated: int
     jobs_on_pending: int
+    checkpoint_requests: int
+    jobs_checkpointed: int
     wait_seconds: int
     lost_gpu_hours: float  # redone after the strategy's evictions
     lost_gpu_hours_failures: float  # redone after hardware failures
@@ -202,6 +204,8 @@ class RunResult:
                 "jobs_failed_by_hardware": self.jobs_failed,
                 "gpu_hours_lost": round(self.lost_gpu_hours, 1),
                 "gpu_hours_lost_to_failures": round(self.lost_gpu_hours_failures, 1),
+                "checkpoint_requests": self.checkpoint_requests,
+                "jobs_checkpointed_on_request": self.jobs_checkpointed,
                 "max_unavailable_exceeded": self.max_unavailable_exceeded,
                 "over_budget_from_failures": sum(p.exceeded_by_failure for p in self.pools.values()),
                 "max_unavailable_seen": self.max_unavailable_seen,

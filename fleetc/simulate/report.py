@@ -125,6 +125,7 @@ def render(comparison: Comparison) -> RenderableType:
         ("makespan, h (all nodes at target)", lambda r: _makespan(r, bound.hours)),
         ("jobs interrupted (distinct jobs)", lambda r: f"{r.jobs_interrupted:,} ({r.jobs_interrupted_distinct:,})"),
         ("GPU-hours lost to interruptions", lambda r: f"{r.lost_gpu_hours:,.0f}"),
+        ("jobs checkpointed on request (nodes asked)", _checkpointed),
         ("max unavailable seen / maxUnavailable", _budget),
         ("max_unavailable_exceeded (by failures)", _exceeded),
         ("idle GPU-hours held cordoned/pending", lambda r: f"{r.idle_cordoned_gpu_hours:,.0f}"),
@@ -142,6 +143,10 @@ def render(comparison: Comparison) -> RenderableType:
     if fleetc is not None:
         parts.append(Text(_fleetc_notes(fleetc)))
     return Group(*parts)
+
+
+def _checkpointed(result: RunResult) -> str:
+    return f"{result.jobs_checkpointed:,} ({result.checkpoint_requests:,})"
 
 
 def _budget(result: RunResult) -> str:

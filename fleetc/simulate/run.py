@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fleetc.conventions import cluster_id
 from fleetc.simulate.baselines import DrainStrategy, WaitIdleStrategy
 from fleetc.simulate.driver import FleetcStrategy, Planner
-from fleetc.simulate.engine import Simulation, Strategy, Timings
+from fleetc.simulate.engine import Progress, Simulation, Strategy, Timings
 from fleetc.simulate.metrics import Bound, RunResult, lower_bound
 from fleetc.simulate.scenario import Scenario
 from fleetc.simulate.trace import PoolTrace, pool_trace
@@ -61,8 +61,9 @@ def simulate(
     planner: Planner | None = None,
     strategies: Sequence[str] = STRATEGIES,
     skip_unchanged: bool = True,
+    progress: Progress | None = None,
 ) -> Comparison:
-    """Simulate ``strategies`` on the scenario; same seed, same answer."""
+    """Simulate ``strategies`` on the scenario; same seed, same answer (``progress`` only watches)."""
     if planner is None:
         from fleetc.plan.planner import plan
 
@@ -72,7 +73,8 @@ def simulate(
     traces = pool_traces(world, scenario, used_seed)
     results: dict[str, RunResult] = {}
     for name in strategies:
-        sim = simulation(world, scenario, traces, used_seed, _strategy(name, world, scenario, planner, skip_unchanged))
+        strategy = _strategy(name, world, scenario, planner, skip_unchanged)
+        sim = simulation(world, scenario, traces, used_seed, strategy, progress)
         results[name] = sim.run()
     bound = bound_of(world, scenario, traces, used_seed)
     sizes = _pool_sizes(world)
@@ -90,16 +92,22 @@ def simulate(
 def bound_of(world: World, scenario: Scenario, traces: dict[tuple[str, str], PoolTrace], seed: int) -> Bound:
     """The lower bound for this trace: from the t=0 state every run starts in (metrics.py)."""
     timings = Timings.of(scenario)
-    starts = simulation(world, scenario, traces, seed, DrainStrategy()).initial_releases()
+    asks = any(unit.cluster.upgrade.checkpoint_request.enabled for unit in world.units)
+    starts = simulation(world, scenario, traces, seed, DrainStrategy()).initial_releases(asks)
     return lower_bound(starts, control_plane_steps(scenario) * timings.roll, timings.reimage)
 
 
 def simulation(
-    world: World, scenario: Scenario, traces: dict[tuple[str, str], PoolTrace], seed: int, strategy: Strategy
+    world: World,
+    scenario: Scenario,
+    traces: dict[tuple[str, str], PoolTrace],
+    seed: int,
+    strategy: Strategy,
+    progress: Progress | None = None,
 ) -> Simulation:
     """A fresh run of ``strategy``: new clusters at the starting versions, the shared traces placed."""
     clusters = simulated_clusters(world, scenario, seed)
-    return Simulation(clusters, traces, Timings.of(scenario), scenario.start, strategy)
+    return Simulation(clusters, traces, Timings.of(scenario), scenario.start, strategy, progress)
 
 
 def _pool_sizes(world: World) -> dict[str, tuple[int, int, int]]:

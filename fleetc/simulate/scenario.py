@@ -26,7 +26,16 @@ from pydantic import Field, ValidationError, field_validator
 
 from fleetc.errors import Diagnostic, FleetcError, Pos, fail
 from fleetc.spec.messages import message
-from fleetc.spec.models import DNS1123_LABEL, PERCENT, Document, Model, Window, parse_time
+from fleetc.spec.models import (
+    DNS1123_LABEL,
+    PERCENT,
+    BusyNodes,
+    CheckpointRequest,
+    Document,
+    Model,
+    Window,
+    parse_time,
+)
 from fleetc.spec.source import Document as Source
 from fleetc.spec.source import read_documents
 from fleetc.versions import Version
@@ -92,12 +101,21 @@ class Durations(Model):
     max_hours: float = Field(gt=0)
 
 
+class Checkpointable(Model):
+    """Jobs that checkpoint on their own and honour fleetc's checkpoint requests (docs/checkpoint-requests.md)."""
+
+    fraction: float = Field(ge=0, le=1)  # share of jobs (drawn per job, seeded)
+    interval_hours: float = Field(gt=0)  # their own checkpoint interval: a kill loses the work since the last one
+    reaction_minutes: float = Field(default=10.0, ge=0)  # request seen -> checkpoint written and job exited
+
+
 class Jobs(Model):
     offered_load: float | None = Field(default=None, gt=0, le=1.5)
     arrivals_per_day: float | None = Field(default=None, gt=0)
     sizes: list[JobSize] = Field(min_length=1)
     duration: Durations
     checkpoint_minutes: float = Field(default=60.0, ge=0)
+    checkpointable: Checkpointable | None = None
 
 
 class Scheduler(Model):
@@ -168,6 +186,8 @@ class ScenarioSpec(Model):
     failures: Failures = Failures()
     jobs: Jobs
     window: Window | None = None
+    busy_nodes: BusyNodes | None = None  # every simulated cluster's upgrade.busyNodes (None: the cluster's own)
+    checkpoint_request: CheckpointRequest | None = None  # ... and upgrade.checkpointRequest
     scheduler: Scheduler = Scheduler()
     synthetic: Synthetic | None = None
     fleet: list[FleetSelection] | None = None
@@ -350,7 +370,8 @@ def _phi(x: float) -> float:
 def _field_names() -> set[str]:
     names: set[str] = set()
     for model in (ScenarioSpec, StartVersions, TargetVersions, Timing, Failures, JobSize, Durations, Jobs,
-                  Scheduler, SyntheticPool, Synthetic, FleetSelection, Window):
+                  Scheduler, SyntheticPool, Synthetic, FleetSelection, Window, BusyNodes, CheckpointRequest,
+                  Checkpointable):
         for name, info in model.model_fields.items():
             names.add(info.alias or name)
     return names

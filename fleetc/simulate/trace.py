@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fleetc.simulate.scenario import Jobs, ScenarioSpec, capped_lognormal_mean, capped_lognormal_mu
 
@@ -42,6 +42,7 @@ class RunningJob:
     size: int
     duration: int  # seconds, its whole length
     remaining: int  # seconds left at t=0
+    checkpointable: bool = False  # checkpoints every jobs.checkpointable.intervalHours and honours requests
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,7 @@ class Arrival:
     time: int  # seconds since the start
     size: int
     duration: int
+    checkpointable: bool = False
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,12 @@ def pool_trace(spec: ScenarioSpec, seed: int, cluster: str, pool: str, nodes: in
         if t >= horizon:
             break
         arrivals.append(Arrival(int(t), model.size(rng), model.duration(rng)))
+    if spec.jobs.checkpointable is not None:
+        # Its own stream: a scenario without checkpointable jobs draws exactly what it drew before.
+        share = spec.jobs.checkpointable.fraction
+        pick = random.Random(f"{seed}/{cluster}/{pool}/checkpointable")
+        running = [replace(r, checkpointable=pick.random() < share) for r in running]
+        arrivals = [replace(a, checkpointable=pick.random() < share) for a in arrivals]
     return PoolTrace(tuple(running), tuple(arrivals), failures, per_day, offered, model.mean_size, model.mean_hours)
 
 

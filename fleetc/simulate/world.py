@@ -5,7 +5,7 @@ is the loaded fleet narrowed to the chosen clusters and pools; for
 ``synthetic:`` scenarios it is the loaded fleet's ``Fleet`` document (label
 prefix, instance types, add-on bundles) plus a generated tenant, channel and
 region holding the synthetic clusters. Either way the scenario decides the
-upgrade, so each simulated cluster is changed in four ways, and only these:
+upgrade, so each simulated cluster is changed in these ways, and only these:
 
 - its versions are pinned to the scenario's target (``to``);
 - ``upgrade.approval`` is ``automatic``: the upgrade counts as approved, so
@@ -13,7 +13,10 @@ upgrade, so each simulated cluster is changed in four ways, and only these:
   the simulation is about *how* the rollout goes once it may);
 - ``upgrade.window`` is the scenario's ``window`` (none by default: the
   cluster's own window is ignored unless the scenario sets one);
-- ``upgrade.paused`` and the fleet's ``freeze`` are off.
+- ``upgrade.paused`` and the fleet's ``freeze`` are off;
+- ``upgrade.busyNodes`` and ``upgrade.checkpointRequest`` are the
+  scenario's ``busyNodes`` and ``checkpointRequest`` when it sets them
+  (else the cluster's own: fleetc's defaults for synthetic clusters).
 
 Each cluster also gets its own one-cluster FleetSpec (``PlanUnit``): the
 planner decides every cluster independently, and planning one cluster at a
@@ -124,6 +127,10 @@ def _simulated(scenario: Scenario, cluster: Cluster, pools: list[NodePool], chan
     upgrade.pop("window", None)
     if scenario.spec.window is not None:
         upgrade["window"] = _dump(scenario.spec.window)
+    if scenario.spec.busy_nodes is not None:
+        upgrade["busyNodes"] = _dump(scenario.spec.busy_nodes)
+    if scenario.spec.checkpoint_request is not None:
+        upgrade["checkpointRequest"] = _dump(scenario.spec.checkpoint_request)
     data = {
         **_dump(cluster),
         "tenant": tenant,

@@ -430,6 +430,110 @@ class Window(Model):
         return value
 
 
+DURATION = re.compile(r"^(0|[1-9]\d*)(m|h|d)$")
+DURATION_UNITS = {"m": 60, "h": 3600, "d": 86400}
+DURATION_MAX_SECONDS = 366 * 86400
+NEVER = "never"
+
+
+def duration_seconds(value: str) -> int:
+    """Seconds of a ``30m`` / ``6h`` / ``2d`` duration (validated by :func:`_duration`)."""
+    match = DURATION.fullmatch(value)
+    if match is None:
+        raise ValueError(f"{value!r} is not a duration")
+    return int(match.group(1)) * DURATION_UNITS[match.group(2)]
+
+
+def _duration(value: str, what: str) -> str:
+    if value == NEVER:
+        return value
+    if not DURATION.fullmatch(value):
+        raise ValueError(
+            f'{what} {value!r} is not a duration; write a whole number of minutes, hours or days, e.g. "30m", '
+            f'"6h", "2d" (or "{NEVER}")'
+        )
+    if duration_seconds(value) > DURATION_MAX_SECONDS:
+        raise ValueError(f'{what} {value!r} is longer than a year; write at most "366d" (or "{NEVER}")')
+    return value
+
+
+class BusyNodes(Model):
+    """How the taint on busy nodes waiting for the upgrade (``upgrade-pending``) escalates.
+
+    A pending node is tainted ``PreferNoSchedule``: new jobs go elsewhere while
+    there is room, but may still land on it when the rest of the pool is full,
+    and a long job started there late can set the whole rollout's length. The
+    taint escalates to ``NoSchedule`` (no new pod lands; running pods are never
+    evicted, so no job is interrupted) when either rule below fires.
+    """
+
+    escalate_after: str = Field(
+        default="24h",
+        json_schema_extra={"pattern": f"^({NEVER}|(0|[1-9]\\d*)(m|h|d))$", "examples": ["24h", "6h", "0m", NEVER]},
+    )
+    """A node pending this long gets NoSchedule ("30m", "6h", "2d"; "0m": at once; "never": only by
+    escalateWhenRemaining). Measured from the node's <labelPrefix>/pending-since annotation."""
+    escalate_when_remaining: int | str = Field(default="5%", json_schema_extra={"examples": ["5%", 40, 0]})
+    """Every pending node of a pool gets NoSchedule once at most this many of its nodes are left to upgrade
+    (a number, or a percentage of the pool's count, rounded down; 0: never by this rule)."""
+
+    @field_validator("escalate_after")
+    @classmethod
+    def _after(cls, value: str) -> str:
+        return _duration(value, "escalateAfter")
+
+    @field_validator("escalate_when_remaining", mode="before")
+    @classmethod
+    def _remaining(cls, value: object) -> int | str:
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise ValueError(
+                f'escalateWhenRemaining must be a whole number >= 0 or a percentage like "5%", got {value!r}'
+            )
+        if isinstance(value, int) and value < 0:
+            raise ValueError(f"escalateWhenRemaining {value} is negative; use 0 (never) or more")
+        if isinstance(value, str) and not PERCENT.fullmatch(value):
+            raise ValueError(f'escalateWhenRemaining {value!r} must be a whole number or a percentage like "5%"')
+        if isinstance(value, str) and int(value[:-1]) > 100:
+            raise ValueError(f"escalateWhenRemaining {value!r} is more than 100%")
+        return value
+
+    def after_seconds(self) -> int | None:
+        """``escalateAfter`` in seconds; None for never."""
+        return None if self.escalate_after == NEVER else duration_seconds(self.escalate_after)
+
+    def remaining_nodes(self, count: int) -> int:
+        """``escalateWhenRemaining`` in nodes of a pool of ``count`` (a percentage rounds down)."""
+        value = self.escalate_when_remaining
+        if isinstance(value, int):
+            return value
+        return count * int(value[:-1]) // 100
+
+
+class CheckpointRequest(Model):
+    """Ask the jobs on busy pending nodes to checkpoint and exit (docs/checkpoint-requests.md). Opt-in.
+
+    fleetc annotates their pods ``<labelPrefix>/upgrade-requested`` (and
+    ``<labelPrefix>/upgrade-deadline``); it never deletes or evicts a pod.
+    """
+
+    enabled: bool = False
+    """true: annotate the pods of pending busy nodes while the pool has budget room for their nodes."""
+    deadline: str | None = Field(default=None, json_schema_extra={"examples": ["6h", "30m"]})
+    """Optional: also write upgrade-deadline = the request's time plus this ("30m", "6h", "2d"); informational."""
+
+    @field_validator("deadline")
+    @classmethod
+    def _deadline(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value == NEVER:
+            raise ValueError('deadline "never" is no deadline: leave the field out')
+        return _duration(value, "deadline")
+
+    def deadline_seconds(self) -> int | None:
+        return None if self.deadline is None else duration_seconds(self.deadline)
+
+
 class UpgradePolicy(Model):
     approval: Literal["required", "automatic"] = "required"
     """required: nothing of an upgrade starts without a valid Approval; automatic: no approval needed."""
@@ -439,6 +543,10 @@ class UpgradePolicy(Model):
     """Emergency stop: true means nothing new starts for this cluster."""
     node_timeout_minutes: int = Field(default=120, ge=1, le=NODE_TIMEOUT_MAX_MINUTES)
     """A reimaged node not back Ready at the target by then halts its pool's rollout (at most a year)."""
+    busy_nodes: BusyNodes = BusyNodes()
+    """When the upgrade-pending taint of busy nodes escalates from PreferNoSchedule to NoSchedule."""
+    checkpoint_request: CheckpointRequest = CheckpointRequest()
+    """Opt-in: annotate the pods of pending busy nodes so training jobs checkpoint and exit (never a kill)."""
 
 
 class Taint(Model):

@@ -12,8 +12,9 @@ from fleetc.compile.graph import DesiredGraph, Kind, Node
 from fleetc.compile.objects import KEEP_LIVE
 from fleetc.plan.model import Action, Plan, Step
 from fleetc.spec.fleet import FleetSpec
+from fleetc.spec.models import CheckpointRequest
 
-from .plans import behind, example_spec, make_plan, node_step, not_ready
+from .plans import behind, example_spec, make_plan, node_step, not_ready, with_cluster
 
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 ALPHA = "us-east-04/alpha-train"
@@ -253,11 +254,52 @@ def test_node_patches_only_for_nodes_the_step_touches(spec: FleetSpec) -> None:
     pending = patch(graph, "p1").props
     assert pending["unschedulable"] is None  # never touched: someone else may have cordoned it
     assert pending["labels"] == {f"{prefix}/upgrade-pending": "true"}
+    assert pending["annotations"] == {**force, f"{prefix}/pending-since": "2026-11-25T15:00:00Z"}
     assert pending["taints"] == [
         gpu_taint,
         {"key": f"{prefix}/upgrade-pending", "value": "true", "effect": "PreferNoSchedule"},
     ]
     assert all(n.parent == f"{BETA}/pools/{n.id.split('/')[3]}" for n in graph.of_kind(Kind.NODE_PATCH))
+
+
+def test_escalate_pending_hardens_the_taint_and_keeps_pending_since(spec: FleetSpec) -> None:
+    kept = Step(BETA, Action.ESCALATE_PENDING, "e1", pool="gb200", pending_since="2026-11-20T08:00:00Z")
+    fresh = Step(BETA, Action.ESCALATE_PENDING, "e2", pool="gb200")  # marked NoSchedule at once: stamped now
+    graph = compile_region(spec, make_plan(spec, "us-east-04", steps=(kept, fresh)), "us-east-04", NOW)
+    prefix = spec.label_prefix
+    hard = {"key": f"{prefix}/upgrade-pending", "value": "true", "effect": "NoSchedule"}
+    for name, since in (("e1", "2026-11-20T08:00:00Z"), ("e2", "2026-11-25T15:00:00Z")):
+        props = patch(graph, name).props
+        assert props["unschedulable"] is None and props["labels"] == {f"{prefix}/upgrade-pending": "true"}
+        assert props["annotations"][f"{prefix}/pending-since"] == since
+        assert props["taints"][-1] == hard and len(props["taints"]) == 2  # the pool's own taint is kept
+
+
+def test_checkpoint_request_is_one_annotation_patch_per_pod(spec: FleetSpec) -> None:
+    spec = with_cluster(spec, "us-east-04", "beta-train", upgrade=_checkpointing(spec, deadline="6h"))
+    step = Step(BETA, Action.REQUEST_CHECKPOINT, "n7", pool="gb200", pods=("ml/w-0", "ml/w.1"))
+    pending = Step(BETA, Action.ESCALATE_PENDING, "n7", pool="gb200")  # the same node may also get its node patch
+    graph = compile_region(spec, make_plan(spec, "us-east-04", steps=(pending, step)), "us-east-04", NOW)
+    pods = {n.id: n for n in graph.of_kind(Kind.POD_PATCH)}
+    assert sorted(pods) == [f"{BETA}/pools/gb200/pod-ml.w-0", f"{BETA}/pools/gb200/pod-ml.w.1"]
+    props = pods[f"{BETA}/pools/gb200/pod-ml.w.1"].props
+    prefix = spec.label_prefix
+    assert (props["name"], props["namespace"], props["node"]) == ("w.1", "ml", "n7")
+    assert props["annotations"] == {
+        "pulumi.com/patchForce": "true",
+        "pulumi.com/patchFieldManager": "fleetc",
+        f"{prefix}/upgrade-requested": "2026-11-25T15:00:00Z",
+        f"{prefix}/upgrade-deadline": "2026-11-25T21:00:00Z",
+    }
+    assert set(props) == {"name", "namespace", "node", "annotations"}  # nothing of the pod's spec, ever
+    assert len(graph.of_kind(Kind.NODE_PATCH)) == 1
+
+
+def _checkpointing(spec: FleetSpec, **request: object) -> object:
+    cluster = next(c for _, c in spec.clusters() if c.name == "beta-train")
+    return cluster.upgrade.model_copy(
+        update={"checkpoint_request": CheckpointRequest.model_validate({"enabled": True, **request})}
+    )
 
 
 def test_cordon_and_reimage_of_one_node_is_one_reimage_patch(spec: FleetSpec) -> None:

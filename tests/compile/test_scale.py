@@ -17,7 +17,7 @@ from .plans import example_spec, make_plan, with_cluster
 NOW = datetime(2026, 11, 25, 15, 0, tzinfo=UTC)
 REGION = "us-east-04"
 SPEC = example_spec()
-NODE_ACTIONS = [Action.CORDON, Action.REIMAGE, Action.UNCORDON, Action.MARK_PENDING]
+NODE_ACTIONS = [Action.CORDON, Action.REIMAGE, Action.UNCORDON, Action.MARK_PENDING, Action.ESCALATE_PENDING]
 
 
 def sized(spec: FleetSpec, total_nodes: int) -> FleetSpec:

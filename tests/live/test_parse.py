@@ -142,6 +142,29 @@ def test_node_labels_versions_and_flags() -> None:
     assert facts.busy is False and facts.busy_reasons == () and facts.problems == ()
 
 
+def test_pending_taint_effect_and_pending_since_are_read() -> None:
+    pending = {f"{PREFIX}/upgrade-pending": "true"}
+    since = {f"{PREFIX}/pending-since": "2026-11-20T08:00:00Z"}
+    soft = node("soft", labels=pending, annotations=since)
+    soft["spec"]["taints"] = [{"key": f"{PREFIX}/upgrade-pending", "value": "true", "effect": "PreferNoSchedule"}]
+    hard = node("hard", labels=pending, annotations=since)
+    hard["spec"]["taints"] = [
+        {"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"},
+        {"key": f"{PREFIX}/upgrade-pending", "value": "true", "effect": "NoSchedule"},
+    ]
+    other = node("other", labels=pending)  # another owner's NoSchedule taint is not fleetc's escalation
+    other["spec"]["taints"] = [{"key": "nvidia.com/gpu", "value": "present", "effect": "NoSchedule"}]
+    odd = node("odd", labels=pending)
+    odd["spec"]["taints"] = "not a list"  # reads as soft: fleetc escalates again if due, which is safe
+    projected = decode_list(json.dumps(kube_list([soft, hard, other, odd])).encode(), what="nodes")["items"]
+    facts = {n.name: n for n in node_facts(projected, PREFIX)}  # through the projection the readers decode with
+    assert [facts[n].pending_hard for n in ("soft", "hard", "other", "odd")] == [False, True, False, False]
+    assert facts["hard"].pending_since == datetime(2026, 11, 20, 8, 0, tzinfo=UTC) and facts["hard"].problems == ()
+    assert facts["other"].pending_since is None
+    bad = one_node(node("n", annotations={f"{PREFIX}/pending-since": "last week"}))
+    assert bad.pending_since is None and any("pending-since" in p for p in bad.problems)  # unknown: fail closed
+
+
 def test_unlabelled_node_has_no_pool_and_is_not_pending() -> None:
     facts = one_node(node("n1", pool=None, zone=None, image=None))
     assert (facts.pool, facts.zone, facts.image, facts.pending, facts.target_image) == (None, None, None, False, None)

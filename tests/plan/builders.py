@@ -104,6 +104,8 @@ def node(
     target_image: str | None = None,
     reimage_requested_at: datetime | None = None,
     problems: tuple[str, ...] = (),
+    pending_hard: bool = False,
+    pending_since: datetime | None = None,
 ) -> NodeFacts:
     return NodeFacts(
         name=name,
@@ -120,6 +122,8 @@ def node(
         reimage_requested_at=reimage_requested_at,
         problems=problems,
         fleetc_cordon=cordoned and cordoned_by == "fleetc",
+        pending_hard=pending_hard,
+        pending_since=pending_since,
     )
 
 

@@ -354,5 +354,13 @@ def test_same_inputs_and_shuffled_nodes_give_the_same_plan(case: Case, seed: int
 
 
 def _step_order(step: Step) -> tuple[str, int, str, str]:
-    order = [Action.UPGRADE_CONTROL_PLANE, Action.MARK_PENDING, Action.CORDON, Action.REIMAGE, Action.UNCORDON]
+    order = [
+        Action.UPGRADE_CONTROL_PLANE,
+        Action.MARK_PENDING,
+        Action.ESCALATE_PENDING,
+        Action.REQUEST_CHECKPOINT,
+        Action.CORDON,
+        Action.REIMAGE,
+        Action.UNCORDON,
+    ]
     return (step.cluster, order.index(step.action), step.pool or "", step.target)

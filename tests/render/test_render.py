@@ -112,6 +112,18 @@ def test_the_example_renders_node_patches(graphs: dict[str, DesiredGraph], tmp_p
     assert list(tmp_path.glob("us-east-04/*/cluster/node-*.yaml"))
 
 
+def test_a_checkpoint_request_renders_as_a_partial_pod(graphs: dict[str, DesiredGraph], tmp_path: Path) -> None:
+    spec = example_spec()
+    step = Step("us-east-04/beta-train", Action.REQUEST_CHECKPOINT, "n7", pool="gb200", pods=("ml/w-0",))
+    graph = compile_region(spec, make_plan(spec, "us-east-04", steps=(step,)), "us-east-04", NOW)
+    write_region(tmp_path, "us-east-04", render_graph(graph))
+    [path] = tmp_path.glob("us-east-04/beta-train/cluster/pod-*.yaml")
+    [pod] = [d for d in yaml.safe_load_all(path.read_text()) if d]
+    assert (pod["kind"], pod["metadata"]["name"], pod["metadata"]["namespace"]) == ("Pod", "w-0", "ml")
+    assert set(pod) == {"apiVersion", "kind", "metadata"}  # annotations only: the pod's spec is never written
+    assert f"{spec.label_prefix}/upgrade-requested" in pod["metadata"]["annotations"]
+
+
 def test_rendering_twice_changes_nothing(graphs: dict[str, DesiredGraph], tmp_path: Path) -> None:
     files = render_graph(graphs["us-east-04"])
     first = write_region(tmp_path, "us-east-04", files)

@@ -142,3 +142,13 @@ def test_every_panel_has_a_query_and_a_description() -> None:
     for panel in json.loads(DASHBOARD.read_text())["panels"]:
         assert panel["targets"] and all(t["expr"] for t in panel["targets"]), panel["title"]
         assert panel["description"], panel["title"]
+
+
+def test_oldest_pending_node_age_comes_from_pending_since() -> None:
+    cid = "r1/c1"
+    since = datetime(2026, 1, 1, 6, 0, tzinfo=UTC)
+    pools = (PoolStatus("gpu", 10, 2, 1, 2, 5, pending_since=since), PoolStatus("cpu", 3, 3, 0, 1, 0))
+    plan = Plan(clusters={cid: ClusterPlan(cid, "nodes", Version(1, 31, 2), "img", None, None, None, pools)})
+    text = to_prometheus(plan, datetime(2026, 1, 1, 9, 30, tzinfo=UTC))
+    [sample] = families(text)["fleetc_oldest_pending_node_age_seconds"].samples
+    assert sample.labels == {"cluster": cid, "pool": "gpu"} and sample.value == 3.5 * 3600  # no sample for cpu

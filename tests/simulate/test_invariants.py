@@ -4,7 +4,8 @@ The engine counts every violation as it happens (a busy node cordoned or
 reimaged, an action leaving a pool above maxUnavailable, a node step before
 the control plane is at its target, a control-plane step skipping a minor...);
 here those counters must stay zero for fleetc whatever the load, budget,
-failures and seed. The same runs check that skipping unchanged plan() calls
+failures, seed, busy-node policy and checkpointable jobs (with or without
+checkpoint requests). The same runs check that skipping unchanged plan() calls
 changes nothing: every step, at the same instant, as calling it every interval.
 """
 
@@ -45,6 +46,21 @@ def scenarios(draw: st.DrawFn) -> dict[str, Any]:
         data["spec"]["from"]["kubernetes"] = "1.29.10"
     if draw(st.booleans()):
         data["spec"]["scheduler"] = {"pendingTaintEffect": "NoSchedule"}
+    data["spec"]["busyNodes"] = draw(
+        st.fixed_dictionaries(
+            {
+                "escalateAfter": st.sampled_from(["never", "0m", "30m", "6h"]),
+                "escalateWhenRemaining": st.sampled_from([0, 2, "25%"]),
+            }
+        )
+    )
+    if draw(st.booleans()):  # checkpointable jobs, and fleetc asking them
+        data["spec"]["jobs"]["checkpointable"] = {
+            "fraction": draw(st.sampled_from([0.5, 1.0])),
+            "intervalHours": draw(st.sampled_from([1, 6])),
+            "reactionMinutes": draw(st.sampled_from([0, 10, 40])),
+        }
+        data["spec"]["checkpointRequest"] = {"enabled": draw(st.booleans())}
     return data
 
 
@@ -63,6 +79,7 @@ def test_fleetc_never_breaks_an_invariant(tmp_path_factory: Any, data: dict[str,
     assert result.violations.as_dict() == {k: 0 for k in result.violations.as_dict()}
     assert result.max_unavailable_exceeded == 0
     assert result.jobs_interrupted == 0
+    assert result.lost_gpu_hours == 0  # a job asked to checkpoint exits at a checkpoint: nothing is redone
     for pool in result.pools.values():
         # above the budget only ever through hardware failures, never by a step
         assert pool.max_unavailable_seen <= pool.max_unavailable or pool.exceeded_by_failure > 0
@@ -72,6 +89,7 @@ def test_fleetc_never_breaks_an_invariant(tmp_path_factory: Any, data: dict[str,
     assert every.skipped == 0
     assert skipping.applied == every.applied
     assert result.makespan == exact.makespan
+    assert skipping.blocked_seconds == every.blocked_seconds  # the same Blocked reasons at every interval
 
     bound = bound_of(world, scenario, traces, seed)
     if result.makespan is not None:

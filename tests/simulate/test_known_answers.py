@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -13,7 +14,7 @@ from fleetc.simulate.driver import FleetcStrategy
 from fleetc.simulate.metrics import PoolStart, lower_bound, pool_bound
 from fleetc.simulate.run import simulate, simulation
 from fleetc.simulate.scenario import Scenario
-from fleetc.simulate.trace import PoolTrace, RunningJob
+from fleetc.simulate.trace import Arrival, PoolTrace, RunningJob
 from fleetc.simulate.world import World, build_world
 
 from .helpers import scenario_data, write_fleet, write_scenario
@@ -128,3 +129,79 @@ def test_pool_bound_is_release_ordered_list_scheduling() -> None:
     assert pool_bound([0, 100], budget=1, control_plane=0, reimage=5) == 105
     bound = lower_bound([PoolStart("p", 1, [0, 0, 0, 0])], control_plane=20 * MIN, reimage=45 * MIN)
     assert bound.hours == pytest.approx(200 / 60)
+
+
+def _freed_pending_node(tmp_path: Path, busy: dict[str, object], request: bool = False, honours: bool = False) -> Any:
+    """2 nodes, budget 1: jobs of 10 h and 2 h running at t=0, a 100-h job arriving at 01:00 (queued)."""
+    fleet = write_fleet(tmp_path)
+    data = scenario_data(nodes=2, max_unavailable=1, horizon_days=10)
+    data["spec"]["busyNodes"] = busy
+    if request:
+        data["spec"]["checkpointRequest"] = {"enabled": True}
+        data["spec"]["jobs"]["checkpointable"] = {"fraction": 1.0, "intervalHours": 6, "reactionMinutes": 10}
+    scenario = write_scenario(tmp_path, data)
+    world = build_world(scenario, fleet)
+    if request:  # one gang job on both nodes that honours requests
+        running: tuple[RunningJob, ...] = (RunningJob(2, 20 * HOUR, 10 * HOUR, checkpointable=honours),)
+        arrivals: tuple[Arrival, ...] = ()
+    else:
+        running = (RunningJob(1, 20 * HOUR, 10 * HOUR), RunningJob(1, 20 * HOUR, 2 * HOUR))
+        arrivals = (Arrival(HOUR, 1, 100 * HOUR),)
+    traces = {("sim/sim-01", "gpu"): PoolTrace(running, arrivals, (), 0.0, 0.0, 1.0, 1.0)}
+    strategy = FleetcStrategy(world, plan, None)
+    return simulation(world, scenario, traces, 7, strategy).run(), strategy
+
+
+@pytest.mark.parametrize(
+    ("busy", "hours"),
+    [
+        # PreferNoSchedule only: the 2-h job's node is freed at 02:00 and the queued 100-h job starts there at
+        # once (the fallback); it is cordoned at 102:00, reimaged 102:15, back 103:00.
+        ({"escalateAfter": "never", "escalateWhenRemaining": 0}, 103),
+        # NoSchedule at once: the freed node stays empty, cordoned 02:00, back 03:00 (the 100-h job starts there,
+        # on the new image); the 10-h job's node: cordoned 10:00, back 11:00.
+        ({"escalateAfter": "0m"}, 11),
+        # marked at 00:30, pending 1 h at 01:30: escalated before 02:00, as NoSchedule.
+        ({"escalateAfter": "1h", "escalateWhenRemaining": 0}, 11),
+        # escalated at 06:30 only: too late for the node freed at 02:00.
+        ({"escalateAfter": "6h", "escalateWhenRemaining": 0}, 103),
+        # both nodes still to do and at most 2 remaining: NoSchedule at once.
+        ({"escalateAfter": "never", "escalateWhenRemaining": 2}, 11),
+    ],
+)
+def test_busy_node_policies_decide_who_gets_a_freed_pending_node(
+    tmp_path: Path, busy: dict[str, object], hours: int
+) -> None:
+    result, _ = _freed_pending_node(tmp_path, busy)
+    assert result.makespan == hours * HOUR
+    assert result.jobs_interrupted == 0 and result.violations.total() == 0
+    assert result.jobs_on_pending == (1 if hours > 100 else 0)
+
+
+@pytest.mark.parametrize(("honours", "hours", "exits"), [(True, 3.25, 2), (False, 12.25, 0)])
+def test_checkpoint_requests_free_a_gang_at_checkpoint_boundaries(
+    tmp_path: Path, honours: bool, hours: float, exits: int
+) -> None:
+    # One 2-node job (10 h left). 00:30: one node asked (budget 1) and NoSchedule; the job exits at 00:40 and
+    # waits (1 node it may use); 00:45 cordon, 01:00 reimage, 01:45 back and uncordoned: the job starts again
+    # on both nodes; 02:00 the other node is asked, exit 02:10; cordon 02:15, reimage 02:30, back 03:15.
+    # A job that ignores requests runs to 10:00: then 10:00 cordon, 11:00 back, 11:15 cordon, 12:15 back.
+    result, strategy = _freed_pending_node(
+        tmp_path, {"escalateAfter": "never", "escalateWhenRemaining": 0}, request=True, honours=honours
+    )
+    assert result.makespan == round(hours * HOUR)
+    assert (result.jobs_checkpointed, result.jobs_interrupted, result.lost_gpu_hours) == (exits, 0, 0)
+    assert result.violations.total() == 0
+    assert any(step.action is Action.REQUEST_CHECKPOINT for _, step in strategy.applied)
+
+
+def test_progress_reports_simulated_hours_and_changes_nothing(tmp_path: Path) -> None:
+    fleet = write_fleet(tmp_path)
+    scenario = write_scenario(tmp_path, scenario_data(nodes=4, max_unavailable=1, load=0.7, horizon_days=2))
+    seen: list[tuple[str, int, int]] = []
+    watched = simulate(scenario, fleet, strategies=["fleetc"], progress=lambda *a: seen.append(a)).results["fleetc"]
+    quiet = simulate(scenario, fleet, strategies=["fleetc"]).results["fleetc"]
+    assert watched.to_json() == quiet.to_json()
+    times = [now for _, now, _ in seen]
+    assert times == sorted(times) and seen[-1][1] == seen[-1][2] == watched.end  # the last report: done
+    assert all(name == "fleetc" for name, _, _ in seen)

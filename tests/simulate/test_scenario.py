@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,11 +17,21 @@ from .helpers import scenario_data, write_fleet, write_scenario
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "scenarios"
 
 
-@pytest.mark.parametrize("name", ["standard.yaml", "large.yaml"])
+@pytest.mark.parametrize("name", ["standard.yaml", "large.yaml", "checkpoint.yaml"])
 def test_examples_load(name: str) -> None:
     scenario = load_scenario(EXAMPLES / name)
     assert scenario.spec.synthetic is not None
     assert scenario.spec.timing.pulumi_up_minutes == 15
+
+
+def test_checkpoint_example_is_the_standard_one_with_checkpointing_jobs() -> None:
+    standard, checkpoint = (load_scenario(EXAMPLES / n).spec for n in ("standard.yaml", "checkpoint.yaml"))
+    jobs = checkpoint.jobs
+    assert jobs.checkpointable is not None and jobs.checkpointable.fraction == 0.5
+    assert jobs.checkpointable.interval_hours == 6
+    assert checkpoint.checkpoint_request is not None and checkpoint.checkpoint_request.enabled
+    exclude: Any = {"jobs": {"checkpointable"}, "checkpoint_request": True}
+    assert checkpoint.model_dump(exclude=exclude) == standard.model_dump(exclude=exclude)
 
 
 def _errors(tmp_path: Path, text: str) -> list[str]:
