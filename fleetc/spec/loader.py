@@ -42,6 +42,7 @@ from fleetc.spec.models import (
     FleetDoc,
     FleetSpecBody,
     Metadata,
+    UNION_TAGS,
     RegionDoc,
     TenantDoc,
 )
@@ -335,7 +336,7 @@ def _report(
         if error["type"] == "extra_forbidden" and error["loc"]:
             unknown.setdefault(tuple(error["loc"][:-1]), []).append(str(error["loc"][-1]))
     for error in found:
-        local = tuple(error["loc"])
+        local = tuple(part for part in error["loc"] if part not in UNION_TAGS)
         if error["type"] == "missing" and local and _near_miss(str(local[-1]), unknown.get(local[:-1], [])):
             continue
         loc = (*prefix, *local)
