@@ -78,7 +78,7 @@ class Wiring:
         """Parent, provider and dependsOn from the node; ignore_changes from its keep-live paths."""
         provider = self.providers[node.provider] if node.provider is not None else None
         depends_on = [self.resources[dep] for dep in node.deps]
-        ignore = list(keep_live_paths(node)) if node.kind is Kind.MANIFEST else []
+        ignore = list(keep_live_paths(node)) if node.kind in (Kind.MANIFEST, Kind.HELM_RELEASE) else []
         return pulumi.ResourceOptions(
             parent=parent,
             provider=provider,

@@ -92,6 +92,7 @@ class _Item(TypedDict, total=False):
     metadata: _Meta
     spec: _Spec
     status: _Status
+    data: Any  # ConfigMap fleetc-cluster: what fleetc recorded (docs/spec.md 6.4)
 
 
 # "continue" is a Python keyword: the functional form declares it.

@@ -30,6 +30,8 @@ NODE_ANNOTATIONS = {
     "kustomize.toolkit.fluxcd.io/prune": "disabled",
     "argocd.argoproj.io/sync-options": "Prune=false,ServerSideApply=true",
 }
+# A held release's inputs (HelmReleaseProps.keep_live) as fields of the HelmRelease document.
+HELD_FIELDS = {"version": "spec.chart.spec.version", "values": "spec.values"}
 RELEASE_INTERVAL = "10m"
 REPOSITORY_INTERVAL = "1h"
 
@@ -66,10 +68,18 @@ def helm_objects(node: Node, provider: Node) -> list[dict[str, Any]]:
         },
         "values": release.helm_values,
     }
+    after = [{"name": dep.rsplit("/", 1)[-1]} for dep in node.deps if dep.startswith(f"{node.id.rsplit('/', 1)[0]}/")]
+    if after:  # the add-ons it installs after (compile/addon_order.py), in this namespace: Flux's dependsOn
+        release_spec["dependsOn"] = after
     return [
         {"apiVersion": HELM_REPOSITORY_API, "kind": "HelmRepository", "metadata": dict(metadata), "spec": repo_spec},
         {"apiVersion": HELM_RELEASE_API, "kind": "HelmRelease", "metadata": dict(metadata), "spec": release_spec},
     ]
+
+
+def held_fields(node: Node) -> tuple[str, ...]:
+    """The HelmRelease fields a held release keeps as rendered before (dotted paths of its document)."""
+    return tuple(HELD_FIELDS[key] for key in node.typed(HelmReleaseProps).keep_live if key in HELD_FIELDS)
 
 
 def node_object(node: Node) -> dict[str, Any]:

@@ -36,13 +36,13 @@ from fleetc.spec.messages import describe, fields_at, message
 from fleetc.spec.models import (
     API_VERSION,
     KINDS,
+    UNION_TAGS,
     ApprovalDoc,
     Cluster,
     Document,
     FleetDoc,
     FleetSpecBody,
     Metadata,
-    UNION_TAGS,
     RegionDoc,
     TenantDoc,
 )

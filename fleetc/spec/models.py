@@ -16,11 +16,9 @@ from __future__ import annotations
 import fnmatch
 import ipaddress
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
-
-from datetime import timedelta
 
 from pydantic import (
     AfterValidator,

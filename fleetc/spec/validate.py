@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import itertools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
@@ -80,7 +81,11 @@ def _check_waves(spec: FleetSpec, errors: list[Diagnostic], skip: set[str]) -> N
     for wave in waves:
         first = names.setdefault(wave.name, wave)
         if first is not wave:
-            _error(errors, where(wave, "name"), f"duplicate wave {wave.name!r} (first at {where(first, 'name')}); rename one")
+            _error(
+                errors,
+                where(wave, "name"),
+                f"duplicate wave {wave.name!r} (first at {where(first, 'name')}); rename one",
+            )
         for i, pattern in enumerate(wave.clusters):
             if complete and not any(wave_matches(pattern, cid) for cid in ids):
                 define = "fix the pattern or remove it"
@@ -95,7 +100,7 @@ def _check_waves(spec: FleetSpec, errors: list[Diagnostic], skip: set[str]) -> N
 def _check_exclusions(cluster: Cluster, errors: list[Diagnostic]) -> None:
     """Exclusions of one cluster must not overlap: two reasons for one period hide which one ends it."""
     exclusions = sorted(cluster.upgrade.exclusions, key=lambda e: (e.start, e.end))
-    for earlier, later in zip(exclusions, exclusions[1:], strict=False):
+    for earlier, later in itertools.pairwise(exclusions):
         if later.start < earlier.end:
             _error(
                 errors,

@@ -155,7 +155,7 @@ def test_addons_and_node_patches_come_after_the_control_plane(spec: FleetSpec) -
     patches = graph.of_kind(Kind.NODE_PATCH)
     assert releases and patches
     for node in [*releases, *patches]:
-        assert node.deps == (f"{node.cluster}/control-plane",)
+        assert node.deps[0] == f"{node.cluster}/control-plane"  # then the add-ons it installs after (addon_order)
         assert node.provider == f"{node.cluster}/provider"
     for node in graph.manifests():
         assert node.provider == "us-east-04/management"

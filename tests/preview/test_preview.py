@@ -139,13 +139,14 @@ def test_addon_repinned_in_the_bundle(repo: FleetRepo, inside: Path) -> None:
         FleetChange("addon", "cilium", "re-pinned", "1.16.3 → 1.16.4; 2 clusters: r1/batch, r1/train"),
     )
     assert result.resources is not None
-    assert result.resources.counts() == {"create": 0, "update": 2, "delete": 0}
-    assert {c.fields for c in result.resources.meaningful} == {("version",)}
+    # the two releases, and the two fleetc-cluster ConfigMaps that record the version applied (docs/spec.md 6.4)
+    assert result.resources.counts() == {"create": 0, "update": 4, "delete": 0}
+    assert {c.fields for c in result.resources.meaningful} == {("version",), ("data.addons",)}
     # the PR comment: one-screen summary table first, details folded
     first = out.splitlines()[0]
     assert first.startswith("### ✅ fleetc preview: HEAD~1 (") and first.endswith("policy passed")
     assert "| **Fleet** | add-ons: 1 re-pinned |" in out
-    assert "| **Resources** | 0 to create, 2 to update, 0 to delete |" in out
+    assert "| **Resources** | 0 to create, 4 to update, 0 to delete |" in out
     assert out.index("| **Policy** |") < out.index("<details>")
     assert out.count("<details>") == out.count("</details>") == 4
     assert "~ r1/train/addons/cilium (HelmRelease: version)" in out
