@@ -18,14 +18,14 @@ plan (:class:`WaveBook`): planning stays linear in the number of clusters.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from fleetc.conventions import cluster_id
 from fleetc.live.facts import RolledOut
 from fleetc.live.records import format_time
-from fleetc.plan.model import Blocked, Reason
+from fleetc.plan.model import Blocked, ClusterPlan, Phase, Reason
 from fleetc.plan.revision import Revision, describe_field, field_value, rolled_value
 from fleetc.plan.wording import shorten
 from fleetc.spec.fleet import FleetSpec
@@ -81,6 +81,19 @@ class WaveFacts:
     rolled_out: RolledOut | None
     healthy: bool | None  # None: unknown
     why: str = ""  # why it is unhealthy or unknown
+
+
+def wave_facts(plan: ClusterPlan, blocked: Iterable[Blocked]) -> WaveFacts:
+    """What later waves see of a cluster planned in this run (its own plan, before any wave held it)."""
+    if plan.phase in (Phase.UNKNOWN, Phase.NEW):
+        return WaveFacts(None, None, "state unknown" if plan.phase is Phase.UNKNOWN else "not created yet")
+    rolled = plan.revision.rolled_out if plan.revision is not None else None
+    if any(b.reason is Reason.HALTED for b in blocked):
+        return WaveFacts(rolled, False, "halted")
+    over = [p.name for p in plan.pools if p.unavailable > p.max_unavailable]
+    if over:
+        return WaveFacts(rolled, False, f"pools over their budget: {', '.join(over)}")
+    return WaveFacts(rolled, True)
 
 
 @dataclass(frozen=True)

@@ -47,7 +47,7 @@ from datetime import datetime, timedelta
 from fleetc.live.facts import AppliedRecord, ClusterLive, ControlPlaneFacts, LiveState, NodeFacts
 from fleetc.plan.changes import Openings, Pending, complete_revision, decide_changes, pending_changes, rolled_out_now
 from fleetc.plan.control_plane import KnownVersions, decide, downgrade_block, fleet_versions
-from fleetc.plan.fleet_waves import WaveBook, WaveFacts, WaveOrder, WaveWait, wave_block, wave_order
+from fleetc.plan.fleet_waves import WaveBook, WaveFacts, WaveOrder, WaveWait, wave_block, wave_facts, wave_order
 from fleetc.plan.gates import (
     ClusterRef,
     addon_approval_block,
@@ -106,17 +106,7 @@ def _wave_facts(cid: str, result: ClusterResult | None, live: LiveState) -> Wave
             return WaveFacts(None, None, "its region's live state was not read")
         why = "" if peer.healthy else ("unhealthy" if peer.healthy is False else "health unknown")
         return WaveFacts(peer.rolled_out, peer.healthy, why)
-    plan = result.plan
-    if plan.phase in (Phase.UNKNOWN, Phase.NEW):
-        return WaveFacts(None, None, "state unknown" if plan.phase is Phase.UNKNOWN else "not created yet")
-    halted = [b for b in result.blocked if b.reason is Reason.HALTED]
-    over = [p.name for p in plan.pools if p.unavailable > p.max_unavailable]
-    rolled = plan.revision.rolled_out if plan.revision is not None else None
-    if halted:
-        return WaveFacts(rolled, False, "halted")
-    if over:
-        return WaveFacts(rolled, False, f"pools over their budget: {', '.join(over)}")
-    return WaveFacts(rolled, True)
+    return wave_facts(result.plan, result.blocked)
 
 
 def _with_waiting(plan: ClusterPlan, waits: Sequence[WaveWait]) -> ClusterPlan:
