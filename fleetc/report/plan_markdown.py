@@ -13,7 +13,16 @@ import re
 from datetime import datetime
 
 from fleetc.plan.model import Action, Blocked, Plan, PoolStatus
-from fleetc.report.plan_view import ClusterView, StepGroup, cluster_views, counts, node_list, plural, summarize
+from fleetc.report.plan_view import (
+    CHANGE_ACTIONS,
+    ClusterView,
+    StepGroup,
+    cluster_views,
+    counts,
+    node_list,
+    plural,
+    summarize,
+)
 
 COMMENT_LIMIT = 60_000  # GitHub's cap is 65,536; keep room for a bot's own header
 NONE = "—"
@@ -76,6 +85,7 @@ def _details(view: ClusterView) -> list[str]:
     lines.append(
         f"Phase **{view.phase}**, kubernetes {view.kubernetes}"
         + (f", node image `{view.node_image}`" if view.node_image else "")
+        + (f", {escape(view.wave_text)}" if view.wave_text else "")
     )
     if view.pools:
         lines += ["", "| pool | at target | unavailable now / max | after this step | busy |", "|---|--:|--:|--:|--:|"]
@@ -104,6 +114,10 @@ def _step_cell(group: StepGroup) -> str:
     if group.action is Action.UPGRADE_CONTROL_PLANE:
         step = group.steps[0]
         return f"`{step.target}`" + (f" (etcd `{step.etcd}`)" if step.etcd else "")
+    if group.action is Action.UPDATE_ADDONS:
+        return ", ".join(f"`{name}` {escape(version)}" for step in group.steps for name, version in step.addons)
+    if group.action in CHANGE_ACTIONS:
+        return "the fleet's control-plane settings"
     images = sorted({step.image for step in group.steps if step.image})
     to_image = f" → `{', '.join(images)}`" if images else ""
     return f"{len(group.steps)}: `{node_list(group.targets, limit=400)}`{to_image}"

@@ -27,6 +27,7 @@ from rich.text import Text
 
 from fleetc.plan.model import Action, Blocked, Plan
 from fleetc.report.plan_view import (
+    CHANGE_ACTIONS,
     ClusterView,
     StepGroup,
     clip_detail,
@@ -199,6 +200,8 @@ def _title(view: ClusterView) -> Text:
     title.append(f", kubernetes {view.kubernetes}")
     if view.node_image:
         title.append(f", node image {view.node_image}")
+    if view.wave_text:
+        title.append(f", {view.wave_text}")
     return title
 
 
@@ -222,6 +225,8 @@ def _step_text(group: StepGroup) -> Text:
         step = group.steps[0]
         text = f"to {step.target}" + (f" with etcd {step.etcd}" if step.etcd else "")
         return Text(text + (f": {step.detail}" if step.detail else ""))
+    if group.action in CHANGE_ACTIONS:
+        return Text("; ".join(step.detail or step.target for step in group.steps))
     text = f"{len(group.steps)}: {node_list(group.targets)}"
     images = sorted({step.image for step in group.steps if step.image})
     if images:
