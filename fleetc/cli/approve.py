@@ -97,7 +97,7 @@ def approve(
     file: Path | None = FILE_OPTION,
     addon: list[str] | None = ADDON_OPTION,
 ) -> None:
-    """Write (and with --commit, commit) an Approval for CLUSTER's upgrade to --kubernetes and/or its --addon."""
+    """Write (and with --commit, commit) an Approval of CLUSTER's --kubernetes or --addon change."""
     from fleetc.edit.commit import commit_file, prepare_commit
     from fleetc.spec.loader import load_fleet
 
