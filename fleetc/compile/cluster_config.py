@@ -44,6 +44,8 @@ def cluster_config(ctx: ClusterContext) -> dict[str, Any]:
         "kubernetesTarget": str(targets.kubernetes),
         "etcdTarget": str(targets.etcd),
         "nodeImageTarget": targets.node_image,
+        # Which add-ons the fleet marks disruptive (policy rule disruptive-addon-unmarked reads it).
+        "disruptiveAddons": canonical_json(sorted(a.name for a in ctx.spec.addons(cluster) if a.disruptive)),
     }
     kept = _record(ctx, data)
     obj = k8s_object("v1", "ConfigMap", conventions.CLUSTER_CONFIGMAP, namespace=ctx.namespace, data=data)

@@ -28,6 +28,8 @@ from fleetc.versions import Version
 # Charts that are a CNI (chart names in their upstream repositories): installed first (compile/addon_order.py),
 # told where the apiserver is (FleetSpec.addons), disruptive by nature (policy rule disruptive-addon-unmarked).
 CNI_CHARTS = frozenset({"cilium", "calico", "tigera-operator", "flannel", "antrea"})
+# Charts whose upgrade restarts node agents on every node: they must be marked ``disruptive: true``.
+DISRUPTIVE_CHARTS = frozenset({"gpu-operator", "network-operator"}) | CNI_CHARTS
 
 
 def is_cni(addon: Addon) -> bool:
