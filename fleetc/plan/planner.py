@@ -195,6 +195,8 @@ def plan(
                 result = plan_cluster(inputs, ref, cluster_live, held=frozenset(w.field for w in waits))
                 result.blocked.append(wave_block(ref.id, waits, soaks))
                 result.plan = _with_waiting(result.plan, waits)
+                if not any(s.action.disrupts for s in result.steps):
+                    result.plan = replace(result.plan, phase=Phase.BLOCKED)  # waits for other clusters and a clock
         steps.extend(result.steps)
         blocked.extend(result.blocked)
         clusters[ref.id] = result.plan
