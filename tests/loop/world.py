@@ -106,6 +106,7 @@ class SimCluster:
     record: Obj | None = None  # the fleetc-cluster ConfigMap as applied (docs/spec.md 6.4); None: none yet
     releases: dict[str, Release] = field(default_factory=dict)  # Helm releases on the customer cluster
     changed: list[tuple[str, str]] = field(default_factory=list)  # (release, version) changed by the last apply
+    created: list[tuple[str, str]] = field(default_factory=list)  # (release, version) created by the last apply
 
 
 @dataclass
@@ -190,7 +191,7 @@ class World:
             target = cluster.nodes[node.props["name"]]
             server_side_apply(target, node.props)
         for cluster in self.clusters.values():
-            cluster.changed = []
+            cluster.changed, cluster.created = [], []
         for node in graph.of_kind(Kind.HELM_RELEASE):
             assert node.cluster is not None
             apply_release(self.clusters[node.cluster.split("/", 1)[1]], node.typed(HelmReleaseProps))
@@ -300,7 +301,9 @@ def apply_release(cluster: SimCluster, release: HelmReleaseProps) -> None:
         version = current.version
     if current is not None and "values" in release.keep_live:
         values = current.values
-    if current is None or (current.version, current.values) != (version, values):
+    if current is None:
+        cluster.created.append((release.name, version))
+    elif (current.version, current.values) != (version, values):
         cluster.changed.append((release.name, version))
     cluster.releases[release.name] = Release(version, values)
 

@@ -17,8 +17,6 @@ from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from plan.builders import NOW
-from plan.rollouts import GPU_OPERATOR, METRICS, NEW_GPU, OLD_GPU, addon_approval, fleet, member, record, settled
 
 from fleetc.live.facts import LiveState, RegionLive
 from fleetc.plan.model import Action
@@ -26,6 +24,8 @@ from fleetc.plan.planner import plan
 from fleetc.plan.windows import is_open
 from fleetc.spec.fleet import FleetSpec
 from fleetc.spec.models import ApprovalDoc, wave_matches
+from plan.builders import NOW
+from plan.rollouts import GPU_OPERATOR, METRICS, NEW_GPU, OLD_GPU, addon_approval, fleet, member, record, settled
 
 WINDOW = {"days": ["wed"], "start": "14:00", "hours": 2}  # open at NOW (a Wednesday 15:00 UTC)
 CLOSED = {"days": ["sat"], "start": "02:00", "hours": 2}
