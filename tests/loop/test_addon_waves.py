@@ -1,6 +1,7 @@
 """Closed loop of an add-on bump across fleet waves: plan, compile, apply, record, re-plan (docs/spec.md 6.2-6.4).
 
-The clusters start as adopted ones: running, no ConfigMap yet, no release in the state. The world (``world.py``) applies Helm releases and the ``fleetc-cluster`` ConfigMap the way Pulumi would
+The clusters start as adopted ones: running, no ConfigMap yet, no release in the state. The world
+(``world.py``) applies Helm releases and the ``fleetc-cluster`` ConfigMap the way Pulumi would
 (``ignore_changes`` on what the compiler keeps as live) and lists the ConfigMap again next tick, so the planner
 reads back what was recorded. Hypothesis draws the clusters per wave, the soaks, whether the GPU operator needs
 an approval (and gets one), readiness that flaps and the control plane's form. At every tick:
