@@ -16,9 +16,10 @@ Config (``pulumi config``):
                      tells this stack about earlier waves in other regions (default: ``<org>/<project>/<region>``)
 
 Fleet waves across regions (docs/rollouts.md): every stack exports ``rollout`` (``fleetc.plan.peers``); a stack
-whose clusters wait for clusters of other regions reads those regions' ``rollout`` through StackReferences and
-plans inside their ``apply`` (the values are known in previews as well), so its resources are registered once
-the other regions' facts are in.
+whose clusters wait for clusters of other regions that its live source does not hold (the API: only its own
+site; a snapshot directory without them) reads those regions' ``rollout`` through StackReferences and plans
+inside their ``apply`` (the values are known in previews as well), so its resources are registered once the
+other regions' facts are in.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import pulumi
 from components.groups import Region, RegionArgs
 from fleetc.compile import compile_region
 from fleetc.errors import FleetcError
+from fleetc.live.snapshot import MANAGEMENT_FILE
 from fleetc.pipeline import plan_from_live
 from fleetc.plan.fleet_waves import wave_order
 from fleetc.plan.peers import OUTPUT, peers_from_outputs, rollout_output
@@ -76,8 +78,13 @@ def run(project: Path) -> None:
         _fail_diagnostics(error)
     if region not in spec.regions:
         fail(f"fleetc:region {region!r} is not a region of the fleet (regions: {', '.join(sorted(spec.regions))})")
-    others = wave_regions(spec, region)
-    if live_source == "kube" and others:
+    # Regions of earlier waves the live source does not hold: a snapshot directory may hold them all.
+    others = [
+        name
+        for name in wave_regions(spec, region)
+        if live_source == "kube" or not (Path(live_source) / name / MANAGEMENT_FILE).is_file()
+    ]
+    if others:
         refs = _stack_references(config, others)
         facts = pulumi.Output.all(**{name: ref.get_output(OUTPUT) for name, ref in refs.items()})
         deployed = facts.apply(lambda outputs: _deploy(spec, region, live_source, now, kubeconfig, outputs))

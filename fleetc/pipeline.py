@@ -56,7 +56,8 @@ def plan_from_live(
             extra = read_live(live_source, others, spec.label_prefix, kubeconfig)
         except FleetcError:
             extra = LiveState()  # not in the snapshot: their clusters stay unknown, later waves wait
-        planned_from = LiveState({**extra.regions, **state.regions}, planned_from.peers)
+        readable = {name: found for name, found in extra.regions.items() if not found.problems}
+        planned_from = LiveState({**readable, **state.regions}, planned_from.peers)  # unreadable: peers or unknown
     committed = committed_approvals(spec, rev)
     result = plan(spec, planned_from, committed.approvals, now, region=region, policy=committed.policy)
     return Planned(state, result, committed.notes)
