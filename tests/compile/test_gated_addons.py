@@ -8,8 +8,19 @@ from pathlib import Path
 from typing import Any
 
 from plan.builders import NOW
-from plan.rollouts import GPU_OPERATOR, METRICS, NEW_GPU, OLD_GPU, addon, addon_approval, fleet, member, record
-from plan.rollouts import settled, state
+from plan.rollouts import (
+    GPU_OPERATOR,
+    METRICS,
+    NEW_GPU,
+    OLD_GPU,
+    addon,
+    addon_approval,
+    fleet,
+    member,
+    record,
+    settled,
+    state,
+)
 
 from fleetc.compile import compile_region
 from fleetc.compile.addon_order import addon_dependencies, install_order

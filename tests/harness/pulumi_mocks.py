@@ -27,6 +27,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mo
 # What a customer cluster's Cluster API Secret holds under the mocks: any text works, nothing connects.
 FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n"
 SECRET_TYPE = "kubernetes:core/v1:Secret"
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 
 
 @dataclass(frozen=True)
@@ -70,10 +71,16 @@ class MockRun:
 class FleetMocks(Mocks):
     """Echo inputs as outputs; a read of a kubeconfig Secret returns a fake kubeconfig (``secret_kubeconfig``)."""
 
-    def __init__(self, secret_kubeconfig: str = FAKE_KUBECONFIG) -> None:
+    def __init__(
+        self, secret_kubeconfig: str = FAKE_KUBECONFIG, stack_outputs: Mapping[str, dict[str, Any]] | None = None
+    ) -> None:
         self.secret_kubeconfig = secret_kubeconfig
+        self.stack_outputs = dict(stack_outputs or {})  # StackReference stack name -> that stack's outputs
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if args.typ == STACK_REFERENCE_TYPE:
+            name = str(args.inputs.get("name", args.name))
+            return f"{name}-id", {"name": name, "outputs": self.stack_outputs.get(name, {}), "secretOutputNames": []}
         if args.typ == SECRET_TYPE and args.resource_id:
             value = base64.b64encode(self.secret_kubeconfig.encode()).decode()
             return args.resource_id, {"data": {"value": value}}
