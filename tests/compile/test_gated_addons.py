@@ -149,8 +149,9 @@ def test_the_example_fleet_installs_cilium_first_with_the_endpoint_and_flux_foll
     from fleetc.repo.approvals import counted_approvals
     from fleetc.spec.loader import load_fleet
 
-    spec = load_fleet(Path(__file__).resolve().parents[2] / "fleet")
-    live = read_live(str(Path(__file__).resolve().parents[2] / "examples/live"), spec.region_clusters(), spec.label_prefix)
+    root = Path(__file__).resolve().parents[2]
+    spec = load_fleet(root / "fleet")
+    live = read_live(str(root / "examples/live"), spec.region_clusters(), spec.label_prefix)
     approvals, _ = counted_approvals(spec)
     graph = compile_region(spec, plan(spec, live, approvals, NOW), "us-east-04", NOW)
     cilium = graph.nodes["us-east-04/alpha-train/addons/cilium"]

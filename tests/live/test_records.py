@@ -96,7 +96,8 @@ def test_a_snapshot_management_list_carries_the_record(tmp_path: Path) -> None:
     region.mkdir()
     items = [apiserver("a"), etcd("a"), configmap("a", good_data())]
     (region / "management.json").write_text(json.dumps(kube_list(items)))
-    (region / "a.json").write_text(json.dumps(kube_list([node("n0"), pod("kube-system", "c", "n0", owner="DaemonSet")])))
+    customer = kube_list([node("n0"), pod("kube-system", "c", "n0", owner="DaemonSet")])
+    (region / "a.json").write_text(json.dumps(customer))
     cluster = read_snapshot(tmp_path, "r", ("a",), PREFIX).cluster("a")
     assert cluster.known, cluster.problems
     assert cluster.record is not None and cluster.record.addons == {"cilium": "1.16.3", "gpu-operator": "v24.9.0"}
