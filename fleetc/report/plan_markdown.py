@@ -62,17 +62,21 @@ def _overview(clusters: int, phases: str, now: datetime | None) -> str:
 
 
 def _table(views: list[ClusterView]) -> list[str]:
+    waves = any(view.wave is not None for view in views)  # the column only for a fleet with waves
     rows = [
-        "| cluster | phase | kubernetes | node image | nodes at target | now | waiting |",
-        "|---|---|---|---|--:|---|---|",
+        "| cluster | phase | kubernetes | node image | nodes at target | now |"
+        + (" wave |" if waves else "")
+        + " waiting |",
+        "|---|---|---|---|--:|---|" + ("---|" if waves else "") + "---|",
     ]
     for view in views:
         at_target = view.nodes_at_target
         now = counts((str(g.action), len(g.steps)) for g in view.step_groups) or NONE
         waiting = ", ".join(dict.fromkeys(str(b.reason) for b in view.blocked_in_order)) or NONE
+        wave = f" {escape(view.wave or NONE)} |" if waves else ""
         rows.append(
             f"| `{view.cluster}` | {view.phase} | {view.kubernetes} | {escape(view.node_image or NONE)} "
-            f"| {f'{at_target[0]}/{at_target[1]}' if at_target else NONE} | {now} | {waiting} |"
+            f"| {f'{at_target[0]}/{at_target[1]}' if at_target else NONE} | {now} |{wave} {waiting} |"
         )
     return rows
 

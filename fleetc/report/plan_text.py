@@ -127,14 +127,15 @@ class _ClusterTable:
     per-cluster sections below repeat it).
     """
 
-    OPTIONAL = ("node image", "steps", "at target", "kubernetes")  # dropped in this order
+    OPTIONAL = ("node image", "wave", "steps", "at target", "kubernetes")  # dropped in this order
     GAP = 2
 
     def __init__(self, views: list[ClusterView]) -> None:
         self.rows = [_row(view) for view in views]
+        self.waves = any(view.wave is not None for view in views)  # the column only for a fleet with waves
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        columns = list(COLUMNS)
+        columns = [name for name in COLUMNS if name != "wave" or self.waves]
         for name in self.OPTIONAL:
             if self._natural_width(columns) <= options.max_width:
                 break
@@ -146,6 +147,8 @@ class _ClusterTable:
         for name in columns:
             index = COLUMNS.index(name)
             cells = [len(row[index]) for row in self.rows]
+            if name not in columns:
+                continue
             if name == "waiting":  # wraps between words; "control-plane-not-ready," keeps its comma
                 cells = [max((len(word) for word in row[index].split(" ")), default=0) for row in self.rows]
             widths.append(max([len(name), *cells]))
@@ -166,7 +169,7 @@ class _ClusterTable:
         return table
 
 
-COLUMNS = ("cluster", "phase", "kubernetes", "node image", "at target", "steps", "waiting")
+COLUMNS = ("cluster", "phase", "kubernetes", "node image", "at target", "steps", "wave", "waiting")
 
 
 def _row(view: ClusterView) -> tuple[str, ...]:
@@ -178,6 +181,7 @@ def _row(view: ClusterView) -> tuple[str, ...]:
         view.node_image or NONE,
         f"{at_target[0]}/{at_target[1]}" if at_target else NONE,
         str(len(view.steps)) if view.steps else NONE,
+        view.wave or NONE,
         ", ".join(_reasons(view.blocked_in_order)) or NONE,
     )
 
