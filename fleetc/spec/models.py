@@ -699,12 +699,12 @@ class ApprovalSpecBody(Model):
 
     @model_validator(mode="after")
     def _approves_something(self) -> ApprovalSpecBody:
+        if self.kubernetes is None and self.node_image is not None:
+            raise ValueError("nodeImage is approved together with kubernetes: add the kubernetes target it goes with")
         if self.kubernetes is None and not self.addons:
             raise ValueError(
                 'an approval names what it approves: add kubernetes: "1.31.2" and/or addons: {gpu-operator: "v24.9.2"}'
             )
-        if self.kubernetes is None and self.node_image is not None:
-            raise ValueError("nodeImage is approved together with kubernetes: add the kubernetes target it goes with")
         return self
 
     @property
