@@ -265,3 +265,20 @@ def test_an_unmatched_cluster_is_in_the_implicit_last_wave() -> None:
     revision = result.clusters["r1/b"].revision
     assert revision is not None and revision.wave == "unassigned"
     assert addon_steps(result, "r1/b") == []
+
+
+def test_a_kubernetes_upgrade_waits_for_the_canary_and_goes_once_it_soaked() -> None:
+    spec = fleet({"r1": [member("canary-a"), member("b")]}, waves=WAVES)
+    b = settled("r1/b", record(spec, "r1/b"))
+    assert b.control_plane is not None
+    old_b = replace(b, control_plane=replace(b.control_plane, apiserver_version=Version(1, 30, 6)))
+    canary = settled("r1/canary-a", record(spec, "r1/canary-a"))
+    assert canary.control_plane is not None
+    old_canary = replace(canary, control_plane=replace(canary.control_plane, apiserver_version=Version(1, 30, 6)))
+    waiting = plan(spec, state(old_canary, old_b), [], NOW)
+    assert [s.cluster for s in waiting.steps if s.action is Action.UPGRADE_CONTROL_PLANE] == ["r1/canary-a"]
+    detail = next(b.detail for b in waiting.blocked if b.cluster == "r1/b" and b.reason is Reason.WAITING_FOR_WAVE)
+    assert "kubernetes 1.31.2" in detail
+    soaked = settled("r1/canary-a", record(spec, "r1/canary-a", rolled_at=NOW - timedelta(days=2)))
+    going = plan(spec, state(soaked, old_b), [], NOW)
+    assert [s.cluster for s in going.steps if s.action is Action.UPGRADE_CONTROL_PLANE] == ["r1/b"]
