@@ -289,6 +289,12 @@ def _plan_known(
     if pending.any and not result.pending:  # no version work: its gates were not asked yet
         result.blocked.extend(common_gates(inputs.spec, ref, inputs.now))
     common = [b for b in result.blocked if b.reason in COMMON_GATES]
+    if common and pending.any:  # say what the closed gates hold besides the versions: the add-ons, by name
+        held_text = _held_text(pending)
+        result.blocked = [
+            replace(b, detail=f"{b.detail}; held: {held_text}") if b.reason in COMMON_GATES else b
+            for b in result.blocked
+        ]
     disruptive = {name: addon.version for name, addon in pending.addons.items() if addon.disruptive}
     addon_gate, approved = addon_approval_block(inputs.spec, inputs.policy, ref, disruptive, approvals, inputs.now)
     upgrading = any(s.action is Action.UPGRADE_CONTROL_PLANE for s in result.steps)
@@ -311,6 +317,11 @@ def _plan_known(
     result.pending.update(_wave_fields(revision, pending, result.pending))
     result.plan = replace(result.plan, revision=decision.revision, phase=_phase(result, pending))
     return result
+
+
+def _held_text(pending: Pending) -> str:
+    what = [f"{name} {addon.version}" for name, addon in sorted(pending.addons.items())]
+    return ", ".join([*what, *(["the control-plane settings"] if pending.config else [])])
 
 
 def _wave_fields(revision: Revision, pending: Pending, versions: Mapping[str, str]) -> dict[str, str]:

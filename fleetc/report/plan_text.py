@@ -139,7 +139,8 @@ class _ClusterTable:
         for name in self.OPTIONAL:
             if self._natural_width(columns) <= options.max_width:
                 break
-            columns.remove(name)
+            if name in columns:
+                columns.remove(name)
         yield self._table(columns)
 
     def _natural_width(self, columns: list[str]) -> int:
