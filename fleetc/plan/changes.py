@@ -173,13 +173,21 @@ def decide_changes(
     decision.revision = RevisionPlan(
         addons=_addon_plans(revision, record, pending, going),
         addon_values_known=pending.addons_unknown is None,
-        control_plane=revision.control_plane if config_goes or not pending.config else record.control_plane,
+        control_plane=_settings_after(revision, record, pending, config_goes),
         config_may_change=pending.config_unknown is None and (config_goes or not pending.config),
         rolled_out=rolled_out,
         wave=wave,
         waiting_for=tuple(waiting_for),
     )
     return decision
+
+
+def _settings_after(revision: Revision, record: AppliedRecord, pending: Pending, goes: bool) -> str | None:
+    """The settings fingerprint to record: the fleet's when they go (or already match), else what is recorded;
+    None (keep the record as it is live) when the recorded one is unreadable."""
+    if pending.config_unknown is not None:
+        return None
+    return revision.control_plane if goes or not pending.config else record.control_plane
 
 
 def _addon_plans(

@@ -282,3 +282,13 @@ def test_a_kubernetes_upgrade_waits_for_the_canary_and_goes_once_it_soaked() -> 
     soaked = settled("r1/canary-a", record(spec, "r1/canary-a", rolled_at=NOW - timedelta(days=2)))
     going = plan(spec, state(soaked, old_b), [], NOW)
     assert [s.cluster for s in going.steps if s.action is Action.UPGRADE_CONTROL_PLANE] == ["r1/b"]
+
+
+def test_unreadable_recorded_settings_stay_unknown_and_are_not_overwritten() -> None:
+    spec = fleet({"r1": [member("c1")]})
+    rec = replace(record(spec, CID), unknown={"controlPlane": "data.controlPlane is not a string"})
+    result = plan(spec, state(settled(CID, rec)), [], NOW)
+    revision = result.clusters[CID].revision
+    assert revision is not None and revision.control_plane is None and revision.config_may_change is False
+    assert not any(s.action is Action.UPDATE_CONTROL_PLANE_CONFIG for s in result.steps)
+    assert Reason.UNKNOWN_STATE in reasons(result)
