@@ -84,6 +84,7 @@ class KubeCustomResource(pulumi.CustomResource):
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(version=KUBERNETES_PLUGIN_VERSION))
         super().__init__(f"kubernetes:{obj['apiVersion']}:{obj['kind']}", name, props, opts)
 
+
 _CAMEL = re.compile(r"(?<!^)(?=[A-Z])")
 
 
@@ -115,7 +116,7 @@ class Wiring:
         """Parent, provider and dependsOn from the node; ignore_changes from its keep-live paths."""
         provider = self.providers[node.provider] if node.provider is not None else None
         depends_on = [self.resources[dep] for dep in node.deps]
-        ignore = list(keep_live_paths(node)) if node.kind is Kind.MANIFEST else []
+        ignore = list(keep_live_paths(node)) if node.kind in (Kind.MANIFEST, Kind.HELM_RELEASE) else []
         return pulumi.ResourceOptions(
             parent=parent,
             provider=provider,

@@ -45,6 +45,11 @@ CLUSTER_CONFIGMAP = "fleetc-cluster"  # per cluster in cp-<cluster>: applied rev
 # upgrade.busyNodes policy escalates it. Neither ever evicts a running pod.
 PENDING_SOFT = "PreferNoSchedule"
 PENDING_HARD = "NoSchedule"
+# Keys of CLUSTER_CONFIGMAP's data that fleetc reads back as live state (docs/spec.md 6.4, docs/rollouts.md).
+RECORD_ADDONS = "addons"  # JSON: add-on -> chart version applied
+RECORD_ADDON_VALUES = "addonValues"  # JSON: add-on -> fingerprint of the merged Helm values applied
+RECORD_CONTROL_PLANE = "controlPlane"  # fingerprint of the control-plane settings applied
+RECORD_ROLLED_OUT = "rolledOut"  # JSON: the last revision the whole cluster reached, and when ("at")
 
 # Objects and containers of a hosted control plane in the management cluster (docs/spec.md sections 4 and 6.1).
 APISERVER = "kube-apiserver"

@@ -92,5 +92,5 @@ def policy_for(rule: Rule) -> ResourceValidationPolicy | StackValidationPolicy:
 
 
 POLICIES: list[ResourceValidationPolicy | StackValidationPolicy] = [
-    policy_for(rule) for rule in RULES if not rule.needs_live
+    policy_for(rule) for rule in RULES if not rule.needs_live and not rule.needs_spec
 ]

@@ -52,6 +52,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from fleetc import conventions  # noqa: E402
+from fleetc.plan.revision import desired_revision  # noqa: E402
 from fleetc.spec.anchors import where  # noqa: E402
 from fleetc.spec.fleet import FleetSpec  # noqa: E402
 from fleetc.spec.loader import load_fleet  # noqa: E402
@@ -432,6 +434,35 @@ def earlier_control_plane_objects(cluster: Cluster, state: ControlPlaneState) ->
         deployment(source, namespace, "kube-scheduler", 2, others, leader, 10259),
         statefulset(source, namespace, etcd_replicas, cluster.control_plane.etcd.storage_gib),
     ]
+
+
+def cluster_record(spec: FleetSpec, cluster: Cluster) -> dict[str, Any]:
+    """The fleetc-cluster ConfigMap (docs/spec.md 6.4): every add-on and setting applied as the fleet says.
+
+    What ``kubectl get configmaps -A -l app.kubernetes.io/managed-by=fleetc -o json`` adds to the List; only
+    the keys fleetc reads back are shown.
+    """
+    revision = desired_revision(spec, cluster)
+
+    def compact(value: object) -> str:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+    return {
+        "apiVersion": "v1",
+        "kind": "ConfigMap",
+        "metadata": {
+            "name": conventions.CLUSTER_CONFIGMAP,
+            "namespace": f"cp-{cluster.name}",
+            "labels": {conventions.MANAGED_BY_LABEL: conventions.MANAGED_BY},
+            "uid": uid("configmap", cluster.name),
+            "creationTimestamp": CREATED,
+        },
+        "data": {
+            conventions.RECORD_ADDONS: compact({n: a.version for n, a in revision.addons.items()}),
+            conventions.RECORD_ADDON_VALUES: compact({n: a.values for n, a in revision.addons.items()}),
+            conventions.RECORD_CONTROL_PLANE: revision.control_plane,
+        },
+    }
 
 
 def workload_meta(source: str, namespace: str, name: str, generation: int, labels: dict[str, str]) -> dict[str, Any]:
@@ -882,6 +913,7 @@ def snapshot(spec: FleetSpec) -> dict[str, str]:
                 raise SystemExit(f"no scenario for {cluster_id}: add one to {Path(__file__).name}")
             control_plane, pools = scenario(cluster)
             management.extend(control_plane_objects(f"{region}/{cluster.name}", cluster, control_plane))
+            management.append(cluster_record(spec, cluster))
             files[f"{region}/{cluster.name}.json"] = kubectl_list(list(cluster_objects(spec, region, cluster, pools)))
         files[f"{region}/management.json"] = kubectl_list(management)
     return files

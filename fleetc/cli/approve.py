@@ -1,4 +1,7 @@
-"""``fleetc approve CLUSTER --kubernetes V --by EMAIL``: record a customer's consent to an upgrade.
+"""``fleetc approve CLUSTER --kubernetes V [--addon NAME=VERSION ...] --by EMAIL``: record a customer's consent.
+
+``--kubernetes`` approves an upgrade; ``--addon gpu-operator=v24.9.2`` (repeatable) approves a change of a
+disruptive add-on to that exact chart version (docs/spec.md 6.2); either or both.
 
 The approval is a file in the fleet, so it is reviewed, versioned and
 audited like every other change; it counts for the planner once committed
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import difflib
 import hashlib
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,12 +49,22 @@ Examples:
 
   fleetc approve eu-west-02/alpha-research --kubernetes 1.31.2 --by ops@lab-alpha.example \\
       --node-image gpu-node-2024.12.0 --expires 2026-12-31T00:00:00Z --commit
+
+  fleetc approve us-east-04/alpha-train --addon gpu-operator=v24.9.2 --by ml-infra-oncall@lab-alpha.example
 """
 
 CLUSTER_ARGUMENT = typer.Argument(
     ..., metavar="CLUSTER", help="The cluster to approve, <region>/<name>, e.g. us-east-04/alpha-train."
 )
-KUBERNETES_OPTION = typer.Option(..., "--kubernetes", help="The exact Kubernetes version approved, e.g. 1.31.2.")
+KUBERNETES_OPTION = typer.Option(
+    None, "--kubernetes", help="The exact Kubernetes version approved, e.g. 1.31.2 (or give --addon)."
+)
+ADDON_OPTION = typer.Option(
+    None,
+    "--addon",
+    metavar="NAME=VERSION",
+    help="A disruptive add-on approved at its exact chart version, e.g. gpu-operator=v24.9.2 (repeatable).",
+)
 BY_OPTION = typer.Option(..., "--by", help="Email of the approver; must be one of the tenant's approvers.")
 NODE_IMAGE_OPTION = typer.Option(
     None, "--node-image", help="The exact node image approved (optional), e.g. gpu-node-2024.12.0."
@@ -74,15 +88,16 @@ def register(app: typer.Typer) -> None:
 def approve(
     ctx: typer.Context,
     cluster: str = CLUSTER_ARGUMENT,
-    kubernetes: str = KUBERNETES_OPTION,
+    kubernetes: str | None = KUBERNETES_OPTION,
     by: str = BY_OPTION,
     node_image: str | None = NODE_IMAGE_OPTION,
     expires: str | None = EXPIRES_OPTION,
     fleet: Path = FLEET_OPTION,
     commit: bool = COMMIT_OPTION,
     file: Path | None = FILE_OPTION,
+    addon: list[str] | None = ADDON_OPTION,
 ) -> None:
-    """Write (and with --commit, commit) an Approval for CLUSTER's upgrade to --kubernetes."""
+    """Write (and with --commit, commit) an Approval of CLUSTER's --kubernetes or --addon change."""
     from fleetc.edit.commit import commit_file, prepare_commit
     from fleetc.spec.loader import load_fleet
 
@@ -91,7 +106,7 @@ def approve(
     unprintable.exit_if_any()
     spec = load(fleet)
     now = datetime.now(UTC).replace(microsecond=0)
-    request = _request(spec, cluster, kubernetes, by, node_image, expires, now)
+    request = _request(spec, cluster, kubernetes, by, node_image, expires, now, addon or [])
     path = _target_file(spec, fleet, request, file)
     with user_errors():
         target = prepare_commit(path) if commit else None  # before writing: nothing left behind if it cannot work
@@ -108,17 +123,16 @@ def approve(
             report(error)
             stderr.print(f"{path}: the approval would make the fleet invalid; the file is as it was.", markup=False)
             raise typer.Exit(EXIT_INVALID) from None
-    image = f" node image {request.node_image}" if request.node_image else ""
+    what = _what(request)
     stderr.print(
-        f"{path}: {edit.outcome}: {request.cluster} kubernetes {request.kubernetes}{image} "
-        f"approved by {request.approved_by} until {request.expires}",
+        f"{path}: {edit.outcome}: {request.cluster} {what} approved by {request.approved_by} until {request.expires}",
         markup=False,
     )
     _target_note(spec, request)
     if target is None:
         stderr.print("It counts once committed: commit the file (or rerun with --commit).", markup=False)
         return
-    message = f"approve {request.cluster} kubernetes {request.kubernetes}{image}\n\n"
+    message = f"approve {request.cluster} {what}\n\n"
     message += f"Approved-by: {request.approved_by}\nExpires: {request.expires}\n"
     with user_errors():
         done = commit_file(target, message)
@@ -126,9 +140,17 @@ def approve(
         stderr.print(f"{path}: already committed as it is; nothing to commit.", markup=False)
     else:
         on = f" on {done.branch}" if done.branch else ""
-        stderr.print(
-            f"committed {done.sha[:12]}{on}: approve {request.cluster} kubernetes {request.kubernetes}", markup=False
-        )
+        stderr.print(f"committed {done.sha[:12]}{on}: approve {request.cluster} {what}", markup=False)
+
+
+def _what(request: ApprovalRequest) -> str:
+    """``kubernetes 1.31.2 node image img, gpu-operator v24.9.2``: what the approval says, in one phrase."""
+    parts = []
+    if request.kubernetes is not None:
+        image = f" node image {request.node_image}" if request.node_image else ""
+        parts.append(f"kubernetes {request.kubernetes}{image}")
+    parts.extend(f"{name} {version}" for name, version in request.addons)
+    return ", ".join(parts)
 
 
 @dataclass(frozen=True)
@@ -177,22 +199,29 @@ def _flag_name(param: Any) -> str:
 def _request(
     spec: FleetSpec,
     cluster_id: str,
-    kubernetes: str,
+    kubernetes: str | None,
     by: str,
     image: str | None,
     expires: str | None,
     now: datetime,
+    addon_flags: list[str] | None = None,
 ) -> ApprovalRequest:
     problems = _Problems([])
     region, _, name = cluster_id.partition("/")
     cluster = spec.cluster(cluster_id) if region and name else None
     if cluster is None:
         problems.lines.append(_unknown_cluster(spec, cluster_id))
-    try:
-        version: Version | None = Version.parse(kubernetes)
-    except ValueError as error:
-        version = None
-        problems.lines.append(f"--kubernetes: {error}")
+    version: Version | None = None
+    if kubernetes is None and not addon_flags:
+        problems.lines.append("nothing to approve: give --kubernetes VERSION and/or --addon NAME=VERSION")
+    elif kubernetes is not None:
+        try:
+            version = Version.parse(kubernetes)
+        except ValueError as error:
+            problems.lines.append(f"--kubernetes: {error}")
+    if kubernetes is None and image is not None:
+        problems.lines.append("--node-image: approved together with --kubernetes; add the version it goes with")
+    addons = _addons(spec, cluster, addon_flags or [], problems)
     if cluster is not None:
         tenant = spec.tenants.get(cluster.tenant)
         approvers = tenant.spec.approvers if tenant is not None else []
@@ -209,11 +238,15 @@ def _request(
             except ValueError as error:
                 problems.lines.append(str(error))
     lapse = _expiry(expires, now, problems)
-    approval_name = _approval_name(spec, region, name, version, problems) if version is not None else None
+    suffix = str(version).replace(".", "-") if version is not None else _addons_suffix(addons)
+    approval_name = _approval_name(spec, region, name, suffix, problems) if suffix else None
     problems.exit_if_any()
-    assert cluster is not None and version is not None and lapse is not None  # problems exited otherwise
+    assert cluster is not None and lapse is not None  # problems exited otherwise
     assert approval_name is not None
-    command = f"fleetc approve {cluster_id} --kubernetes {version} --by {by}"
+    command = f"fleetc approve {cluster_id}"
+    if version is not None:
+        command += f" --kubernetes {version}"
+    command += "".join(f" --addon {n}={v}" for n, v in addons) + f" --by {by}"
     if image:
         command += f" --node-image {image.strip()}"
     request = ApprovalRequest(
@@ -224,9 +257,34 @@ def _request(
         expires=lapse,
         node_image=image.strip() if image else None,
         comment=f"Written by: {command}",
+        addons=addons,
     )
     _as_the_loader_would(request)
     return request
+
+
+def _addons(spec: FleetSpec, cluster: Any, flags: list[str], problems: _Problems) -> tuple[tuple[str, str], ...]:
+    """``--addon NAME=VERSION`` flags: each one of the cluster's add-ons, with a version; sorted by name."""
+    found: dict[str, str] = {}
+    known = {a.name: a for a in spec.addons(cluster)} if cluster is not None else {}
+    for flag in flags:
+        addon_name, equals, addon_version = (part.strip() for part in flag.partition("="))
+        if not equals or not addon_name or not addon_version:
+            problems.lines.append(f"--addon {flag}: write NAME=VERSION, e.g. --addon gpu-operator=v24.9.2")
+            continue
+        if cluster is not None and addon_name not in known:
+            close = difflib.get_close_matches(addon_name, list(known), n=1, cutoff=0.6)
+            hint = f"did you mean {close[0]}?" if close else f"its add-ons: {', '.join(sorted(known)) or 'none'}"
+            problems.lines.append(f"--addon {flag}: the cluster has no add-on {addon_name!r}; {hint}")
+            continue
+        found[addon_name] = addon_version
+    return tuple(sorted(found.items()))
+
+
+def _addons_suffix(addons: tuple[tuple[str, str], ...]) -> str:
+    """``gpu-operator-v24-9-2``: an add-on approval's name after what it approves (DNS-1123 characters only)."""
+    text = "-".join(f"{n}-{v}" for n, v in addons).lower()
+    return re.sub(r"[^a-z0-9-]+", "-", text).strip("-")
 
 
 def _unknown_cluster(spec: FleetSpec, cluster_id: str) -> str:
@@ -258,12 +316,15 @@ def _as_the_loader_would(request: ApprovalRequest) -> None:
 
     spec: dict[str, Any] = {
         "cluster": request.cluster,
-        "kubernetes": str(request.kubernetes),
         "approvedBy": request.approved_by,
         "expires": request.expires,
     }
+    if request.kubernetes is not None:
+        spec["kubernetes"] = str(request.kubernetes)
     if request.node_image is not None:
         spec["nodeImage"] = request.node_image
+    if request.addons:
+        spec["addons"] = dict(request.addons)
     document = {
         "apiVersion": "fleetc.dev/v1alpha1",
         "kind": "Approval",
@@ -296,14 +357,14 @@ def _expiry(text: str | None, now: datetime, problems: _Problems) -> str | None:
     return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _approval_name(spec: FleetSpec, region: str, cluster: str, version: Version, problems: _Problems) -> str | None:
-    """``<cluster>-1-31-2``; with the region in front if another region's cluster of that name has it.
+def _approval_name(spec: FleetSpec, region: str, cluster: str, suffix: str, problems: _Problems) -> str | None:
+    """``<cluster>-1-31-2`` (``<cluster>-gpu-operator-v24-9-2``); with the region in front if another region's
+    cluster of that name has it.
 
     A DNS-1123 label like every name: when it would be longer than 63
     characters, the cluster part is cut and a short hash of the cluster id
     keeps it apart from other clusters cut to the same prefix.
     """
-    suffix = str(version).replace(".", "-")
     name = f"{cluster}-{suffix}"
     taken = any(a.name == name and a.spec.cluster != f"{region}/{cluster}" for a in spec.approvals)
     if taken:
@@ -313,7 +374,7 @@ def _approval_name(spec: FleetSpec, region: str, cluster: str, version: Version,
     digest = hashlib.sha256(f"{region}/{cluster}".encode()).hexdigest()[:6]
     keep = NAME_MAX - len(suffix) - len(digest) - 2
     if keep < 1:
-        problems.lines.append(f"--kubernetes {version}: too long to name an approval after (at most 63 characters)")
+        problems.lines.append(f"{suffix}: too long to name an approval after (at most 63 characters)")
         return None
     return f"{name[:keep].rstrip('-')}-{digest}-{suffix}"
 
@@ -322,8 +383,10 @@ def _target_file(spec: FleetSpec, fleet: Path, request: ApprovalRequest, file: P
     """``--file``; else the file of an approval for the same cluster and version; else approvals/<name>.yaml."""
     existing = None
     for approval in spec.approvals:
-        same = approval.spec.cluster == request.cluster and Version.try_parse(approval.spec.kubernetes) == (
-            request.kubernetes
+        same = (
+            request.kubernetes is not None
+            and approval.spec.cluster == request.cluster
+            and Version.try_parse(approval.spec.kubernetes) == request.kubernetes
         )
         source = where(approval).file
         if (same or approval.name == request.name) and source != "<generated>":
@@ -358,6 +421,19 @@ def _target_note(spec: FleetSpec, request: ApprovalRequest) -> None:
     if cluster is None:
         return
     targets = spec.targets(cluster)
+    addons = {a.name: a for a in spec.addons(cluster)}
+    for name, version in request.addons:
+        addon = addons.get(name)
+        if addon is not None and addon.chart.version != version:
+            stderr.print(
+                f"note: {request.cluster} runs {name} at {addon.chart.version} in the fleet; this approval counts "
+                f"only once the fleet names {version}",
+                markup=False,
+            )
+        elif addon is not None and not addon.disruptive:
+            stderr.print(f"note: {name} is not marked disruptive: its changes need no approval", markup=False)
+    if request.kubernetes is None:
+        return
     if targets.kubernetes != request.kubernetes:
         stderr.print(
             f"note: {request.cluster} targets kubernetes {targets.kubernetes}; this approval counts only once "

@@ -38,7 +38,7 @@ COMMANDS: dict[str, CommandEntry] = {
     "schema": CommandEntry("validate", "Print the JSON Schema of the fleet spec, for editors (yaml-language-server)."),
     "plan": CommandEntry("plan", "Show the next safe step of every rollout, and what is blocked and why."),
     "approve": CommandEntry(
-        "approve", "Write (and with --commit, commit) an Approval for CLUSTER's upgrade to --kubernetes."
+        "approve", "Write (and with --commit, commit) an Approval of CLUSTER's --kubernetes or --addon change."
     ),
     "render": CommandEntry("render", "Write plain Kubernetes manifests, one folder per cluster, for Argo CD or Flux."),
     "check": CommandEntry(

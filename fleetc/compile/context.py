@@ -53,6 +53,22 @@ class ClusterContext:
         return self.plan.phase == "new"
 
     @property
+    def config_may_change(self) -> bool:
+        """May the control-plane settings (replicas, featureGates, extraArgs, endpoint) change in this step?
+
+        True for a cluster created now and when the plan lets them go (an ``update-control-plane-config`` step,
+        or nothing to change). False while a gate or a wave holds them, or what is applied is unknown: then the
+        control-plane compiler must leave those settings exactly as they are live (``objects.keep_live``),
+        as it does with versions it cannot vouch for (docs/spec.md 6.2).
+        """
+        if self.is_new:
+            return True
+        revision = self.plan.revision
+        if revision is None:
+            return self.plan.phase != "unknown"  # a source that tracks no record; unknown never changes
+        return revision.config_may_change
+
+    @property
     def nodes_may_move(self) -> bool:
         """The control plane already runs the stage's version and is ready, by the plan's own account.
 

@@ -59,9 +59,7 @@ from fleetc.spec.models import NodePool
 FIELD_MANAGER = "fleetc"
 PATCH_FORCE = "pulumi.com/patchForce"
 PATCH_FIELD_MANAGER = "pulumi.com/patchFieldManager"
-NODE_ACTIONS = frozenset(
-    {Action.CORDON, Action.REIMAGE, Action.UNCORDON, Action.MARK_PENDING, Action.ESCALATE_PENDING}
-)
+NODE_ACTIONS = frozenset({Action.CORDON, Action.REIMAGE, Action.UNCORDON, Action.MARK_PENDING, Action.ESCALATE_PENDING})
 HELD_REASON = (
     "the control plane is not yet at its target and ready: new nodes keep the pool's current image "
     "(a kubelet is never newer than the apiserver)"

@@ -21,6 +21,8 @@ from typing import Any, TypeVar
 
 from pydantic.alias_generators import to_camel
 
+from fleetc.conventions import KEEP_LIVE_ANNOTATION
+
 T = TypeVar("T", bound="Props")
 
 
@@ -79,6 +81,8 @@ class HelmReleaseProps(Props):
     version: str
     helm_values: dict[str, Any] = field(metadata={"key": "values"})  # ``values`` is the mapping's own method
     create_namespace: bool = True
+    # Inputs to keep as they are live (``version``, ``values``): a gate holds this add-on (docs/spec.md 6.2).
+    keep_live: tuple[str, ...] = field(default=(), metadata={"key": KEEP_LIVE_ANNOTATION})
 
 
 @dataclass(frozen=True)

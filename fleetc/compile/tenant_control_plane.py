@@ -41,6 +41,10 @@ NODE_CIDR_MASK = 24
 KONNECTIVITY_PORT = 8132
 TIMEOUT_SECONDS = "1800"  # a first boot pulls images and issues certificates: allow half an hour
 AUDIT_CONFIGMAP, AUDIT_DIR = "audit-policy", "/etc/kubernetes/audit"
+# Where the control-plane settings of the revision (docs/spec.md 6.2) live in a TenantControlPlane; a gate or
+# a wave that holds them keeps these as they are live, while the version may still move.
+SETTINGS_PATHS = ("spec.controlPlane", "spec.networkProfile", "spec.addons")
+HELD_REASON = "a gate or an earlier wave holds this cluster's control-plane settings (see `fleetc plan`)"
 UNKNOWN_REASON = "the live control plane could not be read (see `fleetc plan`): its spec is left exactly as it is live"
 # Kamaji's default admission plugins (its CRD's default list) plus NodeRestriction: a kubelet may only
 # change its own Node and the Pods bound to it, so one compromised GPU node cannot relabel the others.
@@ -146,6 +150,8 @@ def tenant_control_plane(ctx: ClusterContext, version: Version | None) -> dict[s
     )
     if version is None:
         keep_live(obj, ["spec"], UNKNOWN_REASON)
+    elif not ctx.config_may_change:
+        keep_live(obj, list(SETTINGS_PATHS), HELD_REASON)
     return obj
 
 
@@ -188,9 +194,11 @@ def audit_policy(ctx: ClusterContext) -> dict[str, Any] | None:
     if not api.audit:
         return None
     policy = api.audit_policy or ctx.spec.fleet.spec.audit_policy or DEFAULT_AUDIT_POLICY
-    return k8s_object(
-        "v1", "ConfigMap", AUDIT_CONFIGMAP, namespace=ctx.namespace, data={"policy.yaml": canonical_yaml(policy)}
-    )
+    data = {"policy.yaml": canonical_yaml(policy)}
+    obj = k8s_object("v1", "ConfigMap", AUDIT_CONFIGMAP, namespace=ctx.namespace, data=data)
+    if not ctx.config_may_change:
+        keep_live(obj, ["data"], HELD_REASON)
+    return obj
 
 
 def pdb(ctx: ClusterContext) -> dict[str, Any]:

@@ -34,11 +34,12 @@ class ApprovalRequest:
 
     name: str  # metadata.name
     cluster: str  # <region>/<name>
-    kubernetes: Version
+    kubernetes: Version | None
     approved_by: str
     expires: str  # ISO 8601 with zone
     node_image: str | None = None
     comment: str | None = None  # header comment of a new document ("Written by: ...")
+    addons: tuple[tuple[str, str], ...] = ()  # disruptive add-ons approved: (name, exact chart version)
 
 
 class Outcome(StrEnum):
@@ -132,6 +133,8 @@ def _matches(data: Any, request: ApprovalRequest) -> bool:
     spec = data.get("spec")
     if not isinstance(spec, Mapping):
         return False
+    if request.kubernetes is None:
+        return False  # an add-on approval is found by its name only
     version = Version.try_parse(spec.get("kubernetes"))
     return spec.get("cluster") == request.cluster and version == request.kubernetes
 
@@ -149,10 +152,20 @@ def _update(data: CommentedMap, request: ApprovalRequest) -> bool:
         data["spec"] = spec
     changed = False
     for key, value in _spec_values(request).items():
-        if key == "nodeImage" and value is None:
+        if key in ("nodeImage", "kubernetes") and value is None:
             continue
         if str(spec.get(key)) != value or key not in spec:
             spec[key] = _quoted(key, value)
+            changed = True
+    if request.addons:
+        addons = spec.get("addons")
+        if not isinstance(addons, CommentedMap):
+            addons = CommentedMap()
+        wanted = dict(request.addons)
+        if any(str(addons.get(name)) != version for name, version in wanted.items()) or "addons" not in spec:
+            for name, version in wanted.items():
+                addons[name] = DoubleQuotedScalarString(version)
+            spec["addons"] = addons
             changed = True
     return changed
 
@@ -160,7 +173,7 @@ def _update(data: CommentedMap, request: ApprovalRequest) -> bool:
 def _spec_values(request: ApprovalRequest) -> dict[str, str | None]:
     return {
         "cluster": request.cluster,
-        "kubernetes": str(request.kubernetes),
+        "kubernetes": str(request.kubernetes) if request.kubernetes is not None else None,
         "nodeImage": request.node_image,
         "approvedBy": request.approved_by,
         "expires": request.expires,
@@ -181,6 +194,8 @@ def _new_document(request: ApprovalRequest) -> str:
     for key, value in _spec_values(request).items():
         if value is not None:
             spec[key] = _quoted(key, value)
+        if key == "nodeImage" and request.addons:
+            spec["addons"] = CommentedMap((n, DoubleQuotedScalarString(v)) for n, v in request.addons)
     document = CommentedMap()
     document["apiVersion"] = API_VERSION
     document["kind"] = "Approval"

@@ -10,11 +10,12 @@ new. Unknown always carries its reason.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from fleetc.conventions import cluster_id, control_plane_namespace
 from fleetc.live.facts import ClusterLive, ControlPlaneFacts, RegionLive
 from fleetc.live.parse import control_plane_facts, index_management, scan_cluster
+from fleetc.live.records import applied_record
 from fleetc.live.wire import KubeList
 
 
@@ -65,7 +66,8 @@ def assemble_region(
     facts: dict[str, ClusterLive] = {}
     for name in clusters:
         source = cluster_lists.get(name, Missing(f"no live state was read for cluster {name}"))
-        facts[name] = _cluster(region, name, control_plane_facts(index, name), source, label_prefix)
+        found = _cluster(region, name, control_plane_facts(index, name), source, label_prefix)
+        facts[name] = replace(found, record=applied_record(index, name))
     return RegionLive(region, clusters=facts)
 
 

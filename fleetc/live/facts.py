@@ -7,6 +7,7 @@ guess here would turn into a disruption there.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -68,6 +69,51 @@ class ControlPlaneFacts:
 
 
 @dataclass(frozen=True)
+class RolledOut:
+    """``data.rolledOut`` of the fleetc-cluster ConfigMap: the last revision the whole cluster reached, and since when.
+
+    ``at`` is when fleetc first saw the cluster complete at this revision; waves measure ``soak`` from it.
+    Fields are the recorded strings (versions as fleetc writes them); None: not recorded.
+    """
+
+    at: datetime
+    kubernetes: str | None = None
+    etcd: str | None = None
+    node_image: str | None = None
+    addons: Mapping[str, str] = field(default_factory=dict)  # add-on -> chart version
+    addon_values: Mapping[str, str] = field(default_factory=dict)  # add-on -> values fingerprint
+    control_plane: str | None = None  # settings fingerprint
+
+
+@dataclass(frozen=True)
+class AppliedRecord:
+    """What fleetc recorded in the cluster's ``fleetc-cluster`` ConfigMap (docs/spec.md 6.4).
+
+    A part that is absent is None (a cluster adopted before this release: every difference counts as a change);
+    a part that is present but malformed is named in ``unknown`` with the reason (fail closed: that part is
+    unknown, nothing it decides moves).
+    """
+
+    addons: Mapping[str, str] | None = None
+    addon_values: Mapping[str, str] | None = None
+    control_plane: str | None = None
+    rolled_out: RolledOut | None = None
+    unknown: Mapping[str, str] = field(default_factory=dict)  # data key -> why it cannot be read
+
+
+@dataclass(frozen=True)
+class PeerFacts:
+    """An earlier wave's cluster as another region reports it (its stack's outputs under ``pulumi up``).
+
+    ``healthy`` None and ``rolled_out`` None are unknown; ``observed`` is when that region last planned.
+    """
+
+    rolled_out: RolledOut | None
+    healthy: bool | None
+    observed: datetime | None = None
+
+
+@dataclass(frozen=True)
 class ClusterLive:
     """Everything known about one customer cluster (id ``<region>/<name>``).
 
@@ -81,6 +127,10 @@ class ClusterLive:
     control_plane: ControlPlaneFacts | None
     nodes: tuple[NodeFacts, ...] | None
     problems: tuple[str, ...] = ()
+    # The fleetc-cluster ConfigMap (docs/spec.md 6.4). The snapshot and API readers always set it (an empty
+    # record when there is no ConfigMap); None is a source that does not track add-ons and settings at all
+    # (the simulator's synthetic clusters): then they count as applied, and only versions and nodes move.
+    record: AppliedRecord | None = None
 
     @property
     def known(self) -> bool:
@@ -106,9 +156,10 @@ class RegionLive:
 
 @dataclass(frozen=True)
 class LiveState:
-    """Facts of every region that was read."""
+    """Facts of every region that was read, and what other regions report about their clusters (waves)."""
 
     regions: dict[str, RegionLive] = field(default_factory=dict)
+    peers: dict[str, PeerFacts] = field(default_factory=dict)  # cluster id -> facts of a region not read here
 
     def region(self, name: str) -> RegionLive:
         found = self.regions.get(name)

@@ -47,7 +47,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from fleetc import conventions
-from fleetc.conventions import control_plane_namespace
+from fleetc.conventions import CLUSTER_CONFIGMAP, control_plane_namespace
 from fleetc.errors import FleetcError, Pos
 from fleetc.live.assemble import ReadFailure, assemble_region
 from fleetc.live.facts import RegionLive
@@ -252,6 +252,7 @@ CONTROL_PLANE_OBJECTS: tuple[tuple[str, str, str | None, str], ...] = (
     ("apps/v1", "deployments", None, "Deployment"),  # Kamaji's Deployment is named after the cluster
     ("apps/v1", "deployments", "kube-apiserver", "Deployment"),
     ("apps/v1", "statefulsets", "etcd", "StatefulSet"),
+    ("v1", "configmaps", CLUSTER_CONFIGMAP, "ConfigMap"),  # what fleetc recorded (docs/spec.md 6.4)
 )
 
 
@@ -260,7 +261,8 @@ async def _control_plane(api: KubeHttp, cluster: str, gate: asyncio.Semaphore) -
     found: list[KubeObject | None] = []
     async with gate:
         for group, resource, name, kind in CONTROL_PLANE_OBJECTS:
-            path = f"apis/{group}/namespaces/{namespace}/{resource}/{name or cluster}"
+            root = "api" if "/" not in group else "apis"  # the core group ("v1") is served below /api
+            path = f"{root}/{group}/namespaces/{namespace}/{resource}/{name or cluster}"
             obj = await api.get_object(path, functools.partial(decode_object, what=f"GET {path}"))
             if obj is not None:
                 obj["kind"], obj["apiVersion"] = kind, group

@@ -93,6 +93,7 @@ class _Item(TypedDict, total=False):
     metadata: _Meta
     spec: _Spec
     status: _Status
+    data: Any  # ConfigMap fleetc-cluster: what fleetc recorded (docs/spec.md 6.4)
 
 
 # "continue" is a Python keyword: the functional form declares it.
@@ -161,7 +162,7 @@ def check_list(decoded: object, *, what: str) -> KubeList:
     if "items" not in decoded or decoded["items"] is None:
         # kubectl and the API always print "items": [] for an empty List; a List
         # without items says nothing, and must not read as "no nodes, no pods".
-        raise ListError(f"{what} is not a kubectl List: it has no items array (an empty List has \"items\": [])")
+        raise ListError(f'{what} is not a kubectl List: it has no items array (an empty List has "items": [])')
     items = decoded["items"]
     if not isinstance(items, list):
         raise ListError(f"{what} is not a kubectl List: items is {_json_type(items)}, not an array")

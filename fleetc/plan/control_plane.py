@@ -113,7 +113,7 @@ def migration_block(cluster_id: str, cp: ControlPlaneFacts, cp_work: bool) -> Bl
         Reason.HALTED,
         "its control plane runs in the earlier form (Deployment kube-apiserver, no Kamaji TenantControlPlane); "
         "fleetc upgrades only TenantControlPlanes, and moving this one to Kamaji changes the cluster's CA: "
-        "migrate it by hand (docs/control-plane.md, \"The earlier form\"), then the upgrade continues",
+        'migrate it by hand (docs/control-plane.md, "The earlier form"), then the upgrade continues',
     )
 
 

@@ -22,7 +22,7 @@ up-to-date cluster is never reported as waiting for an approval.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -52,7 +52,7 @@ def index_approvals(approvals: Iterable[ApprovalDoc]) -> dict[str, list[Approval
     by_cluster: dict[str, list[ApprovalDoc]] = defaultdict(list)
     for approval in approvals:
         by_cluster[approval.spec.cluster].append(approval)
-    return {cid: sorted(found, key=lambda a: (a.name, a.spec.kubernetes)) for cid, found in by_cluster.items()}
+    return {cid: sorted(found, key=lambda a: (a.name, a.spec.kubernetes or "")) for cid, found in by_cluster.items()}
 
 
 def approval_flaws(
@@ -68,11 +68,21 @@ def approval_flaws(
     those the working tree adds, named in the message so the fix is clear.
     """
     flaws: list[str] = []
-    if Version.parse(approval.spec.kubernetes) != targets.kubernetes:
+    if approval.spec.kubernetes is None:
+        flaws.append(f"approves add-ons only, not kubernetes {targets.kubernetes}")
+    elif Version.parse(approval.spec.kubernetes) != targets.kubernetes:
         flaws.append(f"names kubernetes {approval.spec.kubernetes}, not {targets.kubernetes}")
     image = approval.spec.node_image
     if image is not None and image != targets.node_image:
         flaws.append(f"names node image {image}, not {targets.node_image}")
+    return flaws + _signature_flaws(approval, approvers, now, uncommitted)
+
+
+def _signature_flaws(
+    approval: ApprovalDoc, approvers: Sequence[str], now: datetime, uncommitted: Sequence[str]
+) -> list[str]:
+    """Why an approval does not count whatever it names: its approver, its expiry."""
+    flaws: list[str] = []
     by = approval.spec.approved_by
     if by not in approvers:
         if by in uncommitted:
@@ -101,7 +111,7 @@ def approval_block(
     as committed.
     """
     cluster = ref.cluster
-    if cluster.upgrade.approval != "required" and ref.id not in policy.required:
+    if not needs_approval(policy, ref):
         return None
     approvers = policy.approvers.get(cluster.tenant, ())
     tenant = spec.tenants.get(cluster.tenant)
@@ -114,12 +124,7 @@ def approval_block(
             return None
         rejected.append(f"approval {approval.name} {', '.join(flaws)}")
     command = f"fleetc approve {ref.id} --kubernetes {targets.kubernetes} --node-image {targets.node_image} --by EMAIL"
-    if approvers:
-        who = f"EMAIL one of tenant {cluster.tenant}'s approvers: {', '.join(approvers)}"
-    elif uncommitted:
-        who = f"tenant {cluster.tenant}'s approvers are not committed yet: commit the Tenant first"
-    else:
-        who = f"tenant {cluster.tenant} lists no approvers yet: add one to its spec.approvers first"
+    who = _who(cluster.tenant, approvers, uncommitted)
     detail = (
         f"upgrade to kubernetes {targets.kubernetes} and node image {targets.node_image} needs an approval: "
         f"run `{command}` ({who}) and commit the file"
@@ -129,6 +134,80 @@ def approval_block(
     if rejected:
         detail += "; not counted: " + "; ".join(rejected)
     return Blocked(ref.id, Reason.APPROVAL_REQUIRED, detail)
+
+
+def needs_approval(policy: ApprovalPolicy, ref: ClusterRef) -> bool:
+    """``approval: required`` in the working tree or as committed (see :func:`approval_block`)."""
+    return ref.cluster.upgrade.approval == "required" or ref.id in policy.required
+
+
+def addon_approval_block(
+    spec: FleetSpec,
+    policy: ApprovalPolicy,
+    ref: ClusterRef,
+    wanted: Mapping[str, str],
+    approvals: Sequence[ApprovalDoc],
+    now: datetime,
+) -> tuple[Blocked | None, frozenset[str]]:
+    """Disruptive add-on changes (name -> new chart version) an approval covers, and what the others need.
+
+    An approval covers an add-on when its ``spec.addons`` names it at exactly the new version, its approver is
+    one of the tenant's (as committed) and it has not expired; with ``approval: automatic`` every one is covered.
+    """
+    if not wanted or not needs_approval(policy, ref):
+        return None, frozenset(wanted)
+    cluster = ref.cluster
+    approvers = policy.approvers.get(cluster.tenant, ())
+    tenant = spec.tenants.get(cluster.tenant)
+    uncommitted = [a for a in (tenant.spec.approvers if tenant is not None else []) if a not in approvers]
+    covered: set[str] = set()
+    rejected: list[str] = []
+    for approval in approvals:
+        named = {name: approval.spec.addons[name] for name in wanted if name in approval.spec.addons}
+        if not named:
+            continue
+        signature = _signature_flaws(approval, approvers, now, uncommitted)
+        flaws = [
+            f"names {name} {got}, not {wanted[name]}" for name, got in sorted(named.items()) if got != wanted[name]
+        ]
+        if not signature:
+            covered.update(name for name, got in named.items() if got == wanted[name])
+        if flaws or signature:
+            rejected.append(f"approval {approval.name} {', '.join(flaws + signature)}")
+    missing = sorted(set(wanted) - covered)
+    if not missing:
+        return None, frozenset(covered)
+    flags = " ".join(f"--addon {name}={wanted[name]}" for name in missing)
+    command = f"fleetc approve {ref.id} {flags} --by EMAIL"
+    names = ", ".join(f"{name} {wanted[name]}" for name in missing)
+    detail = (
+        f"disruptive add-on change ({names}) restarts node agents and needs an approval: run `{command}` "
+        f"({_who(cluster.tenant, approvers, uncommitted)}) and commit the file"
+    )
+    if rejected:
+        detail += "; not counted: " + "; ".join(rejected)
+    return Blocked(ref.id, Reason.APPROVAL_REQUIRED, detail), frozenset(covered)
+
+
+def _who(tenant: str, approvers: Sequence[str], uncommitted: Sequence[str]) -> str:
+    if approvers:
+        return f"EMAIL one of tenant {tenant}'s approvers: {', '.join(approvers)}"
+    if uncommitted:
+        return f"tenant {tenant}'s approvers are not committed yet: commit the Tenant first"
+    return f"tenant {tenant} lists no approvers yet: add one to its spec.approvers first"
+
+
+def exclusion_block(ref: ClusterRef, now: datetime) -> Blocked | None:
+    """The exclusion ``now`` falls in (from inclusive, to exclusive), named with its reason."""
+    for exclusion in ref.cluster.upgrade.exclusions:
+        if exclusion.start <= now < exclusion.end:
+            return Blocked(
+                ref.id,
+                Reason.EXCLUDED,
+                f"in the exclusion {exclusion.from_} - {exclusion.to} ({exclusion.reason}): nothing new starts "
+                f"until {exclusion.to}",
+            )
+    return None
 
 
 def pause_block(spec: FleetSpec, ref: ClusterRef) -> Blocked | None:
@@ -143,16 +222,25 @@ def pause_block(spec: FleetSpec, ref: ClusterRef) -> Blocked | None:
 
 
 def window_block(ref: ClusterRef, now: datetime) -> Blocked | None:
-    window = ref.cluster.upgrade.window
-    if window is None or is_open(window, now):
+    """Closed when no window of the cluster is open; the next opening is the earliest of all of them."""
+    windows = ref.cluster.upgrade.windows
+    if not windows or any(is_open(window, now) for window in windows):
         return None
-    opening = next_opening(window, now)
+    opening = min((next_opening(window, now) for window in windows), key=lambda at: at.astimezone(UTC))
     in_utc = opening.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    which = "window" if len(windows) == 1 else "windows"
     return Blocked(
         ref.id,
         Reason.OUTSIDE_WINDOW,
-        f"outside the maintenance window ({describe(window)}); next opening {opening.isoformat()} ({in_utc})",
+        f"outside the maintenance {which} ({'; '.join(describe(w) for w in windows)}); "
+        f"next opening {opening.isoformat()} ({in_utc})",
     )
+
+
+def common_gates(spec: FleetSpec, ref: ClusterRef, now: datetime) -> list[Blocked]:
+    """The gates every change of revision passes (freeze/paused, exclusions, the window); empty: open."""
+    found = [pause_block(spec, ref), exclusion_block(ref, now), window_block(ref, now)]
+    return [block for block in found if block is not None]
 
 
 def gate_blocks(
@@ -163,10 +251,11 @@ def gate_blocks(
     approvals: Sequence[ApprovalDoc],
     now: datetime,
 ) -> list[Blocked]:
-    """Every closed gate of a cluster that needs an upgrade; empty: go."""
+    """Every closed gate of a cluster that needs a version upgrade; empty: go."""
     found = [
         pause_block(spec, ref),
         approval_block(spec, policy, ref, targets, approvals, now),
+        exclusion_block(ref, now),
         window_block(ref, now),
     ]
     return [block for block in found if block is not None]

@@ -14,6 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from fleetc.live.facts import RolledOut
 from fleetc.versions import Version
 
 
@@ -21,6 +22,8 @@ class Action(StrEnum):
     """What a step does (docs/spec.md section 5). Order, wording and gating live in ``ACTIONS``."""
 
     UPGRADE_CONTROL_PLANE = "upgrade-control-plane"
+    UPDATE_CONTROL_PLANE_CONFIG = "update-control-plane-config"
+    UPDATE_ADDONS = "update-addons"
     MARK_PENDING = "mark-pending"
     ESCALATE_PENDING = "escalate-pending"
     REQUEST_CHECKPOINT = "request-checkpoint"
@@ -55,6 +58,8 @@ class Reason(StrEnum):
     UNKNOWN_STATE = "unknown-state"
     PAUSED = "paused"
     HALTED = "halted"
+    EXCLUDED = "excluded"
+    WAITING_FOR_WAVE = "waiting-for-wave"
 
     @property
     def rank(self) -> int:
@@ -78,6 +83,7 @@ class Phase(StrEnum):
     NEW = "new"
     CONTROL_PLANE = "control-plane"
     NODES = "nodes"
+    CONFIG = "config"  # only add-on or control-plane-settings changes remain
     BLOCKED = "blocked"
     UNKNOWN = "unknown"
 
@@ -102,12 +108,14 @@ class ReasonInfo:
 
 ACTIONS: dict[Action, ActionInfo] = {
     Action.UPGRADE_CONTROL_PLANE: ActionInfo(0, True, "upgrade the control plane"),
-    Action.MARK_PENDING: ActionInfo(1, True, "mark busy nodes pending"),
-    Action.ESCALATE_PENDING: ActionInfo(2, True, "escalate the pending taint to NoSchedule"),
-    Action.REQUEST_CHECKPOINT: ActionInfo(3, True, "ask the jobs of busy nodes to checkpoint and exit"),
-    Action.CORDON: ActionInfo(4, True, "cordon idle nodes"),
-    Action.REIMAGE: ActionInfo(5, True, "reimage cordoned idle nodes"),
-    Action.UNCORDON: ActionInfo(6, False, "uncordon"),
+    Action.UPDATE_CONTROL_PLANE_CONFIG: ActionInfo(1, True, "apply new control-plane settings"),
+    Action.UPDATE_ADDONS: ActionInfo(2, True, "update add-ons"),
+    Action.MARK_PENDING: ActionInfo(3, True, "mark busy nodes pending"),
+    Action.ESCALATE_PENDING: ActionInfo(4, True, "escalate the pending taint to NoSchedule"),
+    Action.REQUEST_CHECKPOINT: ActionInfo(5, True, "ask the jobs of busy nodes to checkpoint and exit"),
+    Action.CORDON: ActionInfo(6, True, "cordon idle nodes"),
+    Action.REIMAGE: ActionInfo(7, True, "reimage cordoned idle nodes"),
+    Action.UNCORDON: ActionInfo(8, False, "uncordon"),
 }
 
 REASONS: dict[Reason, ReasonInfo] = {
@@ -115,11 +123,13 @@ REASONS: dict[Reason, ReasonInfo] = {
     Reason.PAUSED: ReasonInfo(1, True, "paused"),
     Reason.HALTED: ReasonInfo(2, True, "halted"),
     Reason.APPROVAL_REQUIRED: ReasonInfo(3, True, "approval required"),
-    Reason.OUTSIDE_WINDOW: ReasonInfo(4, True, "outside the window"),
-    Reason.CONTROL_PLANE_NOT_READY: ReasonInfo(5, False, "control plane not ready"),
-    Reason.NODE_NOT_READY: ReasonInfo(6, False, "nodes not ready"),
-    Reason.MAX_UNAVAILABLE: ReasonInfo(7, False, "max unavailable"),
-    Reason.BUSY: ReasonInfo(8, False, "busy"),
+    Reason.EXCLUDED: ReasonInfo(4, True, "in an exclusion"),
+    Reason.OUTSIDE_WINDOW: ReasonInfo(5, True, "outside the window"),
+    Reason.WAITING_FOR_WAVE: ReasonInfo(6, True, "waiting for an earlier wave"),
+    Reason.CONTROL_PLANE_NOT_READY: ReasonInfo(7, False, "control plane not ready"),
+    Reason.NODE_NOT_READY: ReasonInfo(8, False, "nodes not ready"),
+    Reason.MAX_UNAVAILABLE: ReasonInfo(9, False, "max unavailable"),
+    Reason.BUSY: ReasonInfo(10, False, "busy"),
 }
 
 
@@ -142,6 +152,7 @@ class Step:
     cordoned_by_others: bool = False  # reimage of a node someone else cordoned: their cordon stays
     pending_since: str | None = None  # escalate-pending: the node's live pending-since (kept, never re-stamped)
     pods: tuple[str, ...] = ()  # request-checkpoint: the node's pods ("ns/name") to annotate
+    addons: tuple[tuple[str, str], ...] = ()  # update-addons: (add-on, chart version) pairs, sorted
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {"cluster": self.cluster, "action": str(self.action), "target": self.target}
@@ -155,6 +166,8 @@ class Step:
             out["pendingSince"] = self.pending_since
         if self.pods:
             out["pods"] = list(self.pods)
+        if self.addons:
+            out["addons"] = dict(self.addons)
         if self.detail:
             out["detail"] = self.detail
         return out
@@ -200,6 +213,46 @@ class PoolStatus:
         return self.unavailable if self.unavailable_after is None else self.unavailable_after
 
 
+def addons_target(addons: Iterable[tuple[str, str]]) -> str:
+    """The ``target`` of an ``update-addons`` step: ``cilium=1.16.4,gpu-operator=v24.9.2`` (``--addon``'s form)."""
+    return ",".join(f"{name}={version}" for name, version in sorted(addons))
+
+
+@dataclass(frozen=True)
+class AddonPlan:
+    """One add-on after this step: the chart version and values fingerprint to apply and record.
+
+    ``held``: a gate is closed for it (or what is applied is unknown), so the compiler keeps the release exactly
+    as it is live (Pulumi: ``ignore_changes``; render: as rendered before) and ``version`` is the applied one.
+    ``install``: not applied yet and held: the compiler leaves it out rather than install it behind a gate.
+    """
+
+    name: str
+    version: str
+    values: str
+    held: bool = False
+    install: bool = False
+    known: bool = True  # held: the applied version and values are recorded (else the desired ones stand in)
+
+
+@dataclass(frozen=True)
+class RevisionPlan:
+    """What the compiler applies and records for a cluster's revision in this step (docs/spec.md 6.2, 6.4).
+
+    ``addons`` None: the applied add-ons are unknown, every release stays as it is live and nothing is recorded.
+    ``control_plane`` None: the applied settings are unknown (not recorded) and stay so. ``rolled_out``: the
+    ``data.rolledOut`` to write (the recorded one, unchanged, unless the cluster is now complete at a new revision).
+    """
+
+    addons: tuple[AddonPlan, ...] | None
+    addon_values_known: bool
+    control_plane: str | None
+    config_may_change: bool
+    rolled_out: RolledOut | None
+    wave: str | None = None
+    waiting_for: tuple[str, ...] = ()  # wave fields this cluster waits for (describe_field wording)
+
+
 @dataclass(frozen=True)
 class ClusterPlan:
     """The planner's view of one cluster.
@@ -221,6 +274,7 @@ class ClusterPlan:
     stage_kubernetes: Version | None = None  # the control-plane version of the path's current stage (None: target)
     stage_image: str | None = None  # the node image nodes move to in this stage (None: node_image)
     earlier_form: bool = False  # the live control plane is the earlier Deployment form: compiled as it is
+    revision: RevisionPlan | None = None  # add-ons and settings after this step; None: everything as desired
 
     @property
     def nodes_kubernetes(self) -> Version:
@@ -260,6 +314,7 @@ class Plan:
                         if c.final_stage
                         else {"stage": {"kubernetes": str(c.nodes_kubernetes), "nodeImage": c.nodes_image}}
                     ),
+                    **_revision_json(c.revision),
                 }
                 for cid, c in sorted(self.clusters.items())
             },
@@ -267,6 +322,16 @@ class Plan:
 
     def steps_for(self, cluster: str) -> list[Step]:
         return [s for s in self.steps if s.cluster == cluster]
+
+
+def _revision_json(revision: RevisionPlan | None) -> dict[str, Any]:
+    """The wave a cluster is in and what it waits for (only when the fleet has waves)."""
+    if revision is None or revision.wave is None:
+        return {}
+    out: dict[str, Any] = {"wave": revision.wave}
+    if revision.waiting_for:
+        out["waitingFor"] = list(revision.waiting_for)
+    return out
 
 
 def step_key(step: Step) -> tuple[str, int, str, str]:

@@ -42,14 +42,44 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
-from fleetc.live.facts import ClusterLive, ControlPlaneFacts, LiveState, NodeFacts
+from fleetc.live.facts import AppliedRecord, ClusterLive, ControlPlaneFacts, LiveState, NodeFacts
+from fleetc.plan.changes import Openings, Pending, complete_revision, decide_changes, pending_changes, rolled_out_now
 from fleetc.plan.control_plane import KnownVersions, decide, downgrade_block, fleet_versions, migration_block
-from fleetc.plan.gates import ClusterRef, gate_blocks, index_approvals
-from fleetc.plan.model import Blocked, ClusterPlan, Phase, Plan, PoolStatus, Reason, Step, blocked_key, step_key
+from fleetc.plan.fleet_waves import WaveBook, WaveFacts, WaveOrder, WaveWait, wave_block, wave_facts, wave_order
+from fleetc.plan.gates import (
+    ClusterRef,
+    addon_approval_block,
+    common_gates,
+    gate_blocks,
+    index_approvals,
+)
+from fleetc.plan.model import (
+    Action,
+    Blocked,
+    ClusterPlan,
+    Phase,
+    Plan,
+    PoolStatus,
+    Reason,
+    RevisionPlan,
+    Step,
+    blocked_key,
+    step_key,
+)
 from fleetc.plan.path import Refusal, Stage, plan_path
+from fleetc.plan.revision import (
+    CONTROL_PLANE,
+    KUBERNETES,
+    NODE_IMAGE,
+    Revision,
+    addon_field,
+    describe_field,
+    desired_revision,
+    field_value,
+)
 from fleetc.plan.waves import PoolContext, PoolWave, plan_pool
 from fleetc.plan.windows import as_aware
 from fleetc.plan.wording import plural, shorten, waiting
@@ -57,12 +87,35 @@ from fleetc.spec.fleet import ApprovalPolicy, FleetSpec, Targets
 from fleetc.spec.models import ApprovalDoc, NodePool
 from fleetc.versions import Version
 
+# The gates every change of revision passes (``gates.common_gates``); approval is per kind of change.
+COMMON_GATES = frozenset({Reason.PAUSED, Reason.EXCLUDED, Reason.OUTSIDE_WINDOW})
+
 
 @dataclass
 class ClusterResult:
     plan: ClusterPlan
     steps: list[Step] = field(default_factory=list)
     blocked: list[Blocked] = field(default_factory=list)
+    pending: dict[str, str] = field(default_factory=dict)  # wave fields this cluster changes -> desired value
+
+
+def _wave_facts(cid: str, result: ClusterResult | None, live: LiveState) -> WaveFacts:
+    """What later waves see of ``cid``: from its own plan when its region was read, else from a peer report."""
+    if result is None:
+        peer = live.peers.get(cid)
+        if peer is None:
+            return WaveFacts(None, None, "its region's live state was not read")
+        why = "" if peer.healthy else ("unhealthy" if peer.healthy is False else "health unknown")
+        return WaveFacts(peer.rolled_out, peer.healthy, why)
+    return wave_facts(result.plan, result.blocked)
+
+
+def _with_waiting(plan: ClusterPlan, waits: Sequence[WaveWait]) -> ClusterPlan:
+    revision = plan.revision
+    if revision is None:
+        return plan
+    what = tuple(describe_field(w.field, w.value) for w in waits)
+    return replace(plan, revision=replace(revision, waiting_for=what))
 
 
 @dataclass(frozen=True)
@@ -74,6 +127,19 @@ class Inputs:
     policy: ApprovalPolicy
     now: datetime
     known: KnownVersions
+    waves: WaveOrder | None = None
+    revisions: dict[str, Revision] = field(default_factory=dict)  # desired revisions, by cluster id (memo)
+
+    def desired(self, cid: str) -> Revision:
+        found = self.revisions.get(cid)
+        if found is None:
+            cluster = self.spec.cluster(cid)
+            assert cluster is not None, cid
+            found = self.revisions[cid] = desired_revision(self.spec, cluster)
+        return found
+
+    def wave(self, cid: str) -> str | None:
+        return self.waves.wave_of(cid) if self.waves is not None else None
 
 
 def plan(
@@ -92,14 +158,46 @@ def plan(
     the fleet's own is used. ``now`` is the clock (naive: UTC).
     """
     inputs = Inputs(
-        spec, index_approvals(approvals), policy or ApprovalPolicy.of(spec), as_aware(now), fleet_versions(spec)
+        spec,
+        index_approvals(approvals),
+        policy or ApprovalPolicy.of(spec),
+        as_aware(now),
+        fleet_versions(spec),
+        wave_order(spec),
     )
     steps: list[Step] = []
     blocked: list[Blocked] = []
     clusters: dict[str, ClusterPlan] = {}
+    first: dict[str, ClusterResult] = {}  # every cluster planned as if no wave held it (the waves' facts)
+
+    def planned(cid: str) -> ClusterResult | None:
+        if cid not in first:
+            region_name, _, name = cid.partition("/")
+            cluster = spec.cluster(cid)
+            if cluster is None or region_name not in live.regions:
+                return None
+            first[cid] = plan_cluster(inputs, ClusterRef(region_name, cluster), live.region(region_name).cluster(name))
+        return first[cid]
+
+    book = (
+        WaveBook(inputs.waves, inputs.desired, lambda cid: _wave_facts(cid, planned(cid), live), inputs.now)
+        if inputs.waves is not None
+        else None
+    )
     for region_name, cluster in spec.clusters(region):
         ref = ClusterRef(region_name, cluster)
-        result = plan_cluster(inputs, ref, live.region(region_name).cluster(cluster.name))
+        cluster_live = live.region(region_name).cluster(cluster.name)
+        result = planned(ref.id) or plan_cluster(inputs, ref, cluster_live)
+        if book is not None and result.pending:
+            waits = book.holds(ref.id, result.pending)
+            if waits:
+                assert inputs.waves is not None
+                soaks = dict(zip(inputs.waves.names, inputs.waves.soaks, strict=True))
+                result = plan_cluster(inputs, ref, cluster_live, held=frozenset(w.field for w in waits))
+                result.blocked.append(wave_block(ref.id, waits, soaks))
+                result.plan = _with_waiting(result.plan, waits)
+                if not any(s.action.disrupts for s in result.steps):
+                    result.plan = replace(result.plan, phase=Phase.BLOCKED)  # waits for other clusters and a clock
         steps.extend(result.steps)
         blocked.extend(result.blocked)
         clusters[ref.id] = result.plan
@@ -132,12 +230,24 @@ def unknown_reasons(live: ClusterLive, spec_nodes: int) -> list[str]:
     return sorted(set(reasons), key=reasons.index)
 
 
-def plan_cluster(inputs: Inputs, ref: ClusterRef, live: ClusterLive) -> ClusterResult:
+def plan_cluster(
+    inputs: Inputs, ref: ClusterRef, live: ClusterLive, held: frozenset[str] = frozenset()
+) -> ClusterResult:
+    """One cluster's plan; ``held`` names the wave fields an earlier wave holds back (``fleet_waves.py``)."""
     cluster = ref.cluster
     targets = inputs.spec.targets(cluster)
     if not live.exists and not live.problems:
+        revision = RevisionPlan(None, False, None, True, None, inputs.wave(ref.id))
         return ClusterResult(
-            ClusterPlan(ref.id, Phase.NEW, targets.kubernetes, targets.node_image, targets.kubernetes, targets.etcd)
+            ClusterPlan(
+                ref.id,
+                Phase.NEW,
+                targets.kubernetes,
+                targets.node_image,
+                targets.kubernetes,
+                targets.etcd,
+                revision=revision if inputs.waves is not None else None,
+            )
         )
     reasons = unknown_reasons(live, sum(pool.count for pool in cluster.node_pools))
     cp = live.control_plane
@@ -146,6 +256,7 @@ def plan_cluster(inputs: Inputs, ref: ClusterRef, live: ClusterLive) -> ClusterR
         detail = f"live state unknown: {'; '.join(reasons)}; nothing in this cluster changes until it can be read"
         pools = _pool_statuses(inputs, ref, targets, live.nodes) if live.nodes is not None else ()
         earlier = cp is not None and cp.earlier_form
+        unknown = RevisionPlan(None, False, None, False, None, inputs.wave(ref.id))
         return ClusterResult(
             ClusterPlan(
                 ref.id,
@@ -156,19 +267,106 @@ def plan_cluster(inputs: Inputs, ref: ClusterRef, live: ClusterLive) -> ClusterR
                 None,
                 live_version,
                 pools,
+                revision=unknown,
                 earlier_form=earlier,
             ),
             blocked=[Blocked(ref.id, Reason.UNKNOWN_STATE, detail)],
         )
-    result = _plan_known(inputs, ref, targets, cp, live.nodes)
+    result = _plan_known(inputs, ref, targets, cp, live.nodes, live.record, held)
     if cp.earlier_form:
         result.plan = dataclasses.replace(result.plan, earlier_form=True)
     return result
 
 
 def _plan_known(
-    inputs: Inputs, ref: ClusterRef, targets: Targets, cp: ControlPlaneFacts, nodes: Sequence[NodeFacts]
+    inputs: Inputs,
+    ref: ClusterRef,
+    targets: Targets,
+    cp: ControlPlaneFacts,
+    nodes: Sequence[NodeFacts],
+    record: AppliedRecord | None,
+    held: frozenset[str],
 ) -> ClusterResult:
+    """A readable cluster: versions and nodes first (as before), then add-ons and settings (``changes.py``)."""
+    revision = inputs.desired(ref.id)
+    pending = pending_changes(revision, record)
+    result = _plan_versions(inputs, ref, targets, cp, nodes, pending, held)
+    approvals = inputs.approvals.get(ref.id, [])
+    if pending.any and not result.pending:  # no version work: its gates were not asked yet
+        result.blocked.extend(common_gates(inputs.spec, ref, inputs.now))
+    common = [b for b in result.blocked if b.reason in COMMON_GATES]
+    if common and pending.any:  # say what the closed gates hold besides the versions: the add-ons, by name
+        held_text = _held_text(pending)
+        result.blocked = [
+            replace(b, detail=f"{b.detail}; held: {held_text}") if b.reason in COMMON_GATES else b
+            for b in result.blocked
+        ]
+    disruptive = {name: addon.version for name, addon in pending.addons.items() if addon.disruptive}
+    addon_gate, approved = addon_approval_block(inputs.spec, inputs.policy, ref, disruptive, approvals, inputs.now)
+    upgrading = any(s.action is Action.UPGRADE_CONTROL_PLANE for s in result.steps)
+    pools = frozenset(pool.name for pool in ref.cluster.node_pools)
+    tracked = record if record is not None else AppliedRecord()
+    reached = complete_revision(cp, nodes, pools, tracked, inputs.now)
+    decision = decide_changes(
+        ref.id,
+        revision,
+        tracked,
+        pending,
+        Openings(not common, approved, held, cp.ready is True and not upgrading),
+        rolled_out_now(tracked.rolled_out, reached),
+        inputs.wave(ref.id),
+    )
+    if addon_gate is not None:
+        result.blocked.append(addon_gate)
+    result.steps.extend(decision.steps)
+    result.blocked.extend(decision.blocked)
+    result.pending.update(_wave_fields(revision, pending, result.pending))
+    result.plan = replace(result.plan, revision=decision.revision, phase=_phase(result, pending))
+    return result
+
+
+def _held_text(pending: Pending) -> str:
+    what = [f"{name} {addon.version}" for name, addon in sorted(pending.addons.items())]
+    return ", ".join([*what, *(["the control-plane settings"] if pending.config else [])])
+
+
+def _wave_fields(revision: Revision, pending: Pending, versions: Mapping[str, str]) -> dict[str, str]:
+    fields = dict(versions)
+    for name in pending.addons:
+        value = field_value(revision, addon_field(name))
+        if value is not None:
+            fields[addon_field(name)] = value
+    if pending.config:
+        fields[CONTROL_PLANE] = revision.control_plane
+    return fields
+
+
+def _phase(result: ClusterResult, pending: Pending) -> Phase:
+    """Add-on and settings changes fold into the phase the version rollout gave (``config`` when only they remain)."""
+    phase = result.plan.phase
+    if phase is not Phase.UP_TO_DATE:
+        if phase is Phase.BLOCKED and any(s.action.disrupts for s in result.steps):
+            return Phase.CONFIG
+        return phase
+    if any(s.action.disrupts for s in result.steps):
+        return Phase.CONFIG
+    if any(b.reason.needs_person for b in result.blocked):
+        return Phase.BLOCKED
+    if pending.any or result.blocked:
+        return Phase.CONFIG
+    return Phase.UP_TO_DATE
+
+
+def _plan_versions(
+    inputs: Inputs,
+    ref: ClusterRef,
+    targets: Targets,
+    cp: ControlPlaneFacts,
+    nodes: Sequence[NodeFacts],
+    pending: Pending,
+    held: frozenset[str],
+) -> ClusterResult:
+    """Kubernetes, etcd and the node image: the control plane first, then the nodes (docs/planner.md)."""
     assert cp.apiserver_version is not None and cp.etcd_version is not None  # unknown_reasons checked
     apiserver, etcd = cp.apiserver_version, cp.etcd_version
     pools = {pool.name: pool for pool in ref.cluster.node_pools}
@@ -178,6 +376,10 @@ def _plan_known(
     result = ClusterResult(
         ClusterPlan(ref.id, Phase.BLOCKED, targets.kubernetes, targets.node_image, apiserver, etcd, apiserver)
     )
+    if cp_work:
+        result.pending[KUBERNETES] = f"{targets.kubernetes}/{targets.etcd}"
+    if behind:
+        result.pending[NODE_IMAGE] = targets.node_image
     stop = downgrade_block(ref.id, apiserver, etcd, targets) or migration_block(ref.id, cp, cp_work)
     path = _path(inputs, ref, targets, apiserver, members, outsiders) if stop is None else None
     if isinstance(path, Refusal):
@@ -189,6 +391,8 @@ def _plan_known(
     approvals = inputs.approvals.get(ref.id, [])
     gates = gate_blocks(inputs.spec, inputs.policy, ref, targets, approvals, inputs.now) if needs_upgrade else []
     result.blocked.extend(gates)
+    if needs_upgrade and held & {KUBERNETES, NODE_IMAGE}:
+        gates = [*gates, Blocked(ref.id, Reason.WAITING_FOR_WAVE, "held by an earlier wave")]  # reported by plan()
     if stop is not None:
         result.blocked.append(stop)
         waves = [

@@ -406,8 +406,10 @@ def _pending_steps(
     cid = ctx.cluster_id
     steps: list[Step] = []
     asked = [n for n in [*found.to_mark, *found.soft_pending] if n.name in hard]
-    steps.extend(Step(cid, Action.ESCALATE_PENDING, n.name, pool.name, None, None, _HARD_ASKED,
-                      False, _stamp(n.pending_since)) for n in asked)
+    steps.extend(
+        Step(cid, Action.ESCALATE_PENDING, n.name, pool.name, None, None, _HARD_ASKED, False, _stamp(n.pending_since))
+        for n in asked
+    )
     to_mark = [n for n in found.to_mark if n.name not in hard]
     if to_mark:
         if at_once:
@@ -426,8 +428,9 @@ def _pending_steps(
         due = [n for n in due if n.pending_since is not None and ctx.now - as_aware(n.pending_since) >= limit]
     why = _escalation(policy, by_count, remaining, threshold)
     for node in due:
-        steps.append(Step(cid, Action.ESCALATE_PENDING, node.name, pool.name, None, None, why, False,
-                          _stamp(node.pending_since)))
+        steps.append(
+            Step(cid, Action.ESCALATE_PENDING, node.name, pool.name, None, None, why, False, _stamp(node.pending_since))
+        )
     return steps
 
 

@@ -127,6 +127,7 @@ class Rule:
     graph_check: GraphCheck | None = None
     needs_live: bool = False
     tags: tuple[str, ...] = field(default=())
+    needs_spec: bool = False  # judges the whole fleet: not in the policy pack (one region's resources)
 
     def __post_init__(self) -> None:
         if (self.node_check is None) == (self.graph_check is None):

@@ -9,7 +9,7 @@ tenant may want it), but it deserves a second look in review.
 from __future__ import annotations
 
 from fleetc.policy.model import Rule, Severity
-from fleetc.policy.rules import artifacts, control_plane, gpu, upgrades
+from fleetc.policy.rules import artifacts, control_plane, gpu, rollouts, upgrades
 
 M = Severity.MANDATORY
 A = Severity.ADVISORY
@@ -169,6 +169,25 @@ RULES: tuple[Rule, ...] = (
         "Customer clusters upgrade on the customer's terms. Advisory for CPU-only clusters (GPU ones are covered "
         "by upgrade-window-automatic): automatic upgrades at any hour are a valid tenant choice for batch work.",
         node_check=upgrades.upgrade_approval_required,
+    ),
+    Rule(
+        "disruptive-addon-unmarked",
+        M,
+        "the GPU operator, the network operator and the CNI are marked disruptive: true",
+        "Their upgrades restart the agents of every node; only a disruptive add-on waits for the tenant's approval "
+        "of its exact version, so an unmarked one reaches nodes running weeks-long jobs on the next deploy.",
+        graph_check=rollouts.disruptive_addon_unmarked,
+    ),
+    Rule(
+        "first-wave-small",
+        A,
+        f"a fleet with waves starts with a wave of at most {rollouts.FIRST_WAVE_MIN} clusters or "
+        f"{int(rollouts.FIRST_WAVE_SHARE * 100)}% of the fleet",
+        "Waves limit a bad change to the clusters that ran it first, so the first wave is a canary. Advisory: a "
+        "small fleet may choose a wider first wave. Judged from the fleet (fleetc check, fleetc preview), not in "
+        "the policy pack, which sees one region's resources.",
+        graph_check=rollouts.first_wave_small,
+        needs_spec=True,
     ),
     Rule(
         "kubelet-skew",

@@ -44,7 +44,7 @@ def run_rules(
     ctx = RuleContext(spec=spec, plan=plan, live=live)
     found: set[Violation] = set()
     for rule in rules:
-        if rule.needs_live and live is None and plan is None:
+        if (rule.needs_live and live is None and plan is None) or (rule.needs_spec and spec is None):
             continue
         for graph in chosen:
             for finding in findings(rule, graph, ctx):

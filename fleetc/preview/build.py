@@ -24,6 +24,7 @@ from fleetc.preview.fleet_diff import diff_fleets
 from fleetc.preview.model import BASIS_LIVE, BASIS_TARGET, Preview
 from fleetc.preview.progress import Progress
 from fleetc.preview.resource_diff import diff_graphs
+from fleetc.preview.rollout import first_waves, revision_changes
 from fleetc.preview.scope import Scope, affected_regions
 from fleetc.preview.sources import Side, load_sides, open_repository
 from fleetc.repo.approvals import CommittedApprovals, committed_approvals
@@ -102,6 +103,8 @@ def build_preview(
         notes=tuple(notes),
         existing_findings=existing,
         base_plan=base_plan if state is not None else None,
+        rollout=(rollout := revision_changes(base.spec, head.spec, live_plan)),
+        first_waves=tuple(first_waves(rollout, head.spec).items()),
     )
 
 

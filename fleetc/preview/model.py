@@ -11,6 +11,7 @@ from fleetc.policy.model import Violation
 from fleetc.policy.report import PolicyReport
 from fleetc.preview.fleet_diff import FleetChange
 from fleetc.preview.resource_diff import ResourceDiff
+from fleetc.preview.rollout import RevisionChange
 from fleetc.preview.sources import Side
 
 BASIS_TARGET = "target"  # both sides compiled at their end state (no --live)
@@ -30,6 +31,8 @@ class Preview:
     notes: tuple[str, ...] = ()
     existing_findings: frozenset[tuple[str, str, str]] = frozenset()  # Violation.identity of the base's findings
     base_plan: Plan | None = None  # base's plan from the same live state (with --live), for the per-cluster delta
+    rollout: tuple[RevisionChange, ...] = ()  # per cluster: its changes of revision, its wave, what gates them
+    first_waves: tuple[tuple[str, str], ...] = ()  # change -> the first wave that runs it
 
     def is_new(self, violation: Violation) -> bool:
         """A finding this change introduces (not one the base had already)."""

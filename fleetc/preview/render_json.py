@@ -40,6 +40,10 @@ def to_dict(preview: Preview) -> dict[str, Any]:
             if preview.plan is not None and preview.base_plan is not None
             else None
         ),
+        "rollout": {
+            "clusters": [change.to_json() for change in preview.rollout],
+            "firstWaves": dict(preview.first_waves),
+        },
         "notes": list(preview.notes),
         "exitCode": preview.exit_code,
     }

@@ -26,13 +26,19 @@ def to_markdown(preview: Preview) -> str:
     head = _header(preview)
     if not preview.head.valid:
         return "\n".join([*head, *_diagnostics(preview)]) + "\n"
-    blocks = [_fleet(preview), _resources(preview, full=True), _plan(preview, full=True), _policy(preview)]
+    blocks = [
+        _fleet(preview),
+        _rollout(preview),
+        _resources(preview, full=True),
+        _plan(preview, full=True),
+        _policy(preview),
+    ]
     text = _join(head, blocks)
     if len(text) > COMMENT_LIMIT:
-        blocks[1] = _resources(preview, full=False)
+        blocks[2] = _resources(preview, full=False)
         text = _join(head, blocks)
     if len(text) > COMMENT_LIMIT:
-        blocks[2] = _plan(preview, full=False)
+        blocks[3] = _plan(preview, full=False)
         text = _join(head, blocks)
     return text
 
@@ -154,6 +160,14 @@ def _few(items: tuple[str, ...], limit: int = 5) -> str:
         return "—"
     shown = ", ".join(md_escape(i) for i in items[:limit])
     return shown + (f" (+{len(items) - limit})" if len(items) > limit else "")
+
+
+def _rollout(preview: Preview) -> list[str]:
+    if not preview.rollout:
+        return []
+    rows = [f"- {md_escape(line)}" for line in summary.rollout_lines(preview)]
+    n = len(preview.rollout)
+    return _details(f"Rollout: {n} cluster{'' if n == 1 else 's'} change revision", _cut(rows))
 
 
 def _policy(preview: Preview) -> list[str]:

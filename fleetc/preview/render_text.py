@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fleetc.preview import summary
 from fleetc.preview.model import Preview
+from fleetc.preview.summary import rollout_lines
 
 SIGN = {"create": "+", "update": "~", "delete": "-"}
 
@@ -25,6 +26,9 @@ def to_text(preview: Preview, width: int = 120) -> str:
     if preview.fleet:
         lines += ["", "Fleet changes:"]
         lines += [f"  {change}" for change in preview.fleet]
+    if preview.rollout:
+        lines += ["", "Rollout (changes of revision per cluster):"]
+        lines += [f"  {line}" for line in rollout_lines(preview)]
     if preview.resources is not None and preview.resources.meaningful:
         lines += ["", "Resource changes:"]
         for change in preview.resources.meaningful:

@@ -73,3 +73,15 @@ def title(preview: Preview) -> str:
         return f"{span}: head is not a valid fleet"
     assert preview.policy is not None
     return f"{span}: policy {'passed' if preview.policy.passed else 'failed'}"
+
+
+def rollout_lines(preview: Preview) -> list[str]:
+    """``us-east-04/alpha-train (wave rest): gpu-operator v24.9.2; gated: approval ...``, then the first waves."""
+    lines = []
+    for change in preview.rollout:
+        wave = f" (wave {change.wave})" if change.wave else ""
+        gated = f"; gated: {', '.join(change.gated)}" if change.gated else "; no gate holds it"
+        lines.append(f"{change.cluster}{wave}: {', '.join(change.changes)}{gated}")
+    for text, wave in preview.first_waves:
+        lines.append(f"{text} reaches wave {wave} first")
+    return lines

@@ -48,6 +48,8 @@ NODE_ANNOTATIONS = {
     "argocd.argoproj.io/sync-options": "Prune=false,ServerSideApply=true",
 }
 FLUX_NAMESPACE = "flux-system"
+# A held release's inputs (HelmReleaseProps.keep_live) as fields of the HelmRelease document.
+HELD_FIELDS = {"version": "spec.chart.spec.version", "values": "spec.values"}
 RELEASE_INTERVAL = "10m"
 REPOSITORY_INTERVAL = "1h"
 
@@ -113,6 +115,11 @@ def pod_object(node: Node) -> dict[str, Any]:
     annotations.update(NODE_ANNOTATIONS)
     metadata = {"name": patch.name, "namespace": patch.namespace, "annotations": annotations}
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata}
+
+
+def held_fields(node: Node) -> tuple[str, ...]:
+    """The HelmRelease fields a held release keeps as rendered before (dotted paths of its document)."""
+    return tuple(HELD_FIELDS[key] for key in node.typed(HelmReleaseProps).keep_live if key in HELD_FIELDS)
 
 
 def node_object(node: Node) -> dict[str, Any]:

@@ -23,7 +23,7 @@ from typing import Any
 
 from fleetc.compile.graph import DesiredGraph, Kind, Node
 from fleetc.compile.objects import keep_live_paths, kube_object
-from fleetc.render.flux import helm_objects, node_object, pod_object
+from fleetc.render.flux import held_fields, helm_objects, node_object, pod_object
 
 MANAGEMENT_DIR = "management"
 CLUSTER_DIR = "cluster"
@@ -38,7 +38,11 @@ class RenderedFile:
     node_id: str
     source: str
     documents: tuple[dict[str, Any], ...]
-    keep_live: tuple[str, ...] = ()  # dotted paths of documents[0]
+    keep_live: tuple[str, ...] = ()  # dotted paths of documents[keep_index]
+    keep_index: int = 0
+    # Kept fields that must come from an earlier render: without one the file is not written (a HelmRelease
+    # without its chart version would install the newest chart, without its values the chart's defaults).
+    keep_required: bool = False
 
 
 def render_graph(graph: DesiredGraph) -> list[RenderedFile]:
@@ -58,6 +62,7 @@ def render_graph(graph: DesiredGraph) -> list[RenderedFile]:
 def _render(graph: DesiredGraph, node: Node) -> RenderedFile | None:
     documents: tuple[dict[str, Any], ...]
     filename = f"{node.name}.yaml"
+    keep, keep_index = keep_live_paths(node), 0
     if node.kind is Kind.MANIFEST:
         folder, documents = MANAGEMENT_DIR, (kube_object(node),)
     elif node.kind is Kind.HELM_RELEASE:
@@ -67,6 +72,7 @@ def _render(graph: DesiredGraph, node: Node) -> RenderedFile | None:
         deps = [dep for dep in (graph.get(d) for d in node.deps) if dep is not None and dep.kind is Kind.HELM_RELEASE]
         folder, documents = MANAGEMENT_DIR, tuple(helm_objects(node, provider, deps))
         filename = f"helmrelease-{node.name}.yaml"
+        keep, keep_index = held_fields(node), 1  # documents: HelmRepository, HelmRelease
     elif node.kind is Kind.NODE_PATCH:
         folder, documents = CLUSTER_DIR, (node_object(node),)
     elif node.kind is Kind.POD_PATCH:
@@ -85,5 +91,7 @@ def _render(graph: DesiredGraph, node: Node) -> RenderedFile | None:
         node_id=node.id,
         source=node.source.stable if node.source else "",
         documents=documents,
-        keep_live=keep_live_paths(node),
+        keep_live=keep,
+        keep_index=keep_index,
+        keep_required=node.kind is Kind.HELM_RELEASE,
     )

@@ -91,15 +91,22 @@ def _with_kept_fields(item: RenderedFile, target: Path, report: RenderReport) ->
     if not item.keep_live:
         return documents
     fields = ", ".join(item.keep_live)
+    kept = documents[item.keep_index]
+    if not target.exists() and item.keep_required:
+        report.warnings.append(
+            f"{target}: not rendered: {fields} must stay as they are live (a gate holds this change, see the plan) "
+            "and no earlier render holds them; render once before the change, or let the gate open"
+        )
+        return None
     if not target.exists():
         for path in item.keep_live:
-            _drop_field(documents[0], path.split("."))
+            _drop_field(kept, path.split("."))
         report.notes.append(
             f"{target}: written without {fields}: they stay as they are live (see the fleetc.dev/keep-live-reason "
             "annotation) and no earlier render holds them"
         )
         return documents
-    previous = _previous_object(target, documents[0])
+    previous = _previous_object(target, kept)
     if previous is None:
         report.kept.append(target)
         report.warnings.append(
@@ -108,7 +115,7 @@ def _with_kept_fields(item: RenderedFile, target: Path, report: RenderReport) ->
         )
         return None
     for path in item.keep_live:
-        _copy_field(previous, documents[0], path.split("."))
+        _copy_field(previous, kept, path.split("."))
     return documents
 
 

@@ -13,7 +13,16 @@ import re
 from datetime import datetime
 
 from fleetc.plan.model import Action, Blocked, Plan, PoolStatus
-from fleetc.report.plan_view import ClusterView, StepGroup, cluster_views, counts, node_list, plural, summarize
+from fleetc.report.plan_view import (
+    CHANGE_ACTIONS,
+    ClusterView,
+    StepGroup,
+    cluster_views,
+    counts,
+    node_list,
+    plural,
+    summarize,
+)
 
 COMMENT_LIMIT = 60_000  # GitHub's cap is 65,536; keep room for a bot's own header
 NONE = "—"
@@ -53,17 +62,21 @@ def _overview(clusters: int, phases: str, now: datetime | None) -> str:
 
 
 def _table(views: list[ClusterView]) -> list[str]:
+    waves = any(view.wave is not None for view in views)  # the column only for a fleet with waves
     rows = [
-        "| cluster | phase | kubernetes | node image | nodes at target | now | waiting |",
-        "|---|---|---|---|--:|---|---|",
+        "| cluster | phase | kubernetes | node image | nodes at target | now |"
+        + (" wave |" if waves else "")
+        + " waiting |",
+        "|---|---|---|---|--:|---|" + ("---|" if waves else "") + "---|",
     ]
     for view in views:
         at_target = view.nodes_at_target
         now = counts((str(g.action), len(g.steps)) for g in view.step_groups) or NONE
         waiting = ", ".join(dict.fromkeys(str(b.reason) for b in view.blocked_in_order)) or NONE
+        wave = f" {escape(view.wave or NONE)} |" if waves else ""
         rows.append(
             f"| `{view.cluster}` | {view.phase} | {view.kubernetes} | {escape(view.node_image or NONE)} "
-            f"| {f'{at_target[0]}/{at_target[1]}' if at_target else NONE} | {now} | {waiting} |"
+            f"| {f'{at_target[0]}/{at_target[1]}' if at_target else NONE} | {now} |{wave} {waiting} |"
         )
     return rows
 
@@ -76,6 +89,7 @@ def _details(view: ClusterView) -> list[str]:
     lines.append(
         f"Phase **{view.phase}**, kubernetes {view.kubernetes}"
         + (f", node image `{view.node_image}`" if view.node_image else "")
+        + (f", {escape(view.wave_text)}" if view.wave_text else "")
     )
     if view.pools:
         lines += ["", "| pool | at target | unavailable now / max | after this step | busy |", "|---|--:|--:|--:|--:|"]
@@ -104,6 +118,10 @@ def _step_cell(group: StepGroup) -> str:
     if group.action is Action.UPGRADE_CONTROL_PLANE:
         step = group.steps[0]
         return f"`{step.target}`" + (f" (etcd `{step.etcd}`)" if step.etcd else "")
+    if group.action is Action.UPDATE_ADDONS:
+        return ", ".join(f"`{name}` {escape(version)}" for step in group.steps for name, version in step.addons)
+    if group.action in CHANGE_ACTIONS:
+        return "the fleet's control-plane settings"
     images = sorted({step.image for step in group.steps if step.image})
     to_image = f" → `{', '.join(images)}`" if images else ""
     return f"{len(group.steps)}: `{node_list(group.targets, limit=400)}`{to_image}"

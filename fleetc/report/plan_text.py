@@ -27,6 +27,7 @@ from rich.text import Text
 
 from fleetc.plan.model import Action, Blocked, Plan
 from fleetc.report.plan_view import (
+    CHANGE_ACTIONS,
     ClusterView,
     StepGroup,
     clip_detail,
@@ -126,18 +127,20 @@ class _ClusterTable:
     per-cluster sections below repeat it).
     """
 
-    OPTIONAL = ("node image", "steps", "at target", "kubernetes")  # dropped in this order
+    OPTIONAL = ("node image", "wave", "steps", "at target", "kubernetes")  # dropped in this order
     GAP = 2
 
     def __init__(self, views: list[ClusterView]) -> None:
         self.rows = [_row(view) for view in views]
+        self.waves = any(view.wave is not None for view in views)  # the column only for a fleet with waves
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        columns = list(COLUMNS)
+        columns = [name for name in COLUMNS if name != "wave" or self.waves]
         for name in self.OPTIONAL:
             if self._natural_width(columns) <= options.max_width:
                 break
-            columns.remove(name)
+            if name in columns:
+                columns.remove(name)
         yield self._table(columns)
 
     def _natural_width(self, columns: list[str]) -> int:
@@ -145,6 +148,8 @@ class _ClusterTable:
         for name in columns:
             index = COLUMNS.index(name)
             cells = [len(row[index]) for row in self.rows]
+            if name not in columns:
+                continue
             if name == "waiting":  # wraps between words; "control-plane-not-ready," keeps its comma
                 cells = [max((len(word) for word in row[index].split(" ")), default=0) for row in self.rows]
             widths.append(max([len(name), *cells]))
@@ -165,7 +170,7 @@ class _ClusterTable:
         return table
 
 
-COLUMNS = ("cluster", "phase", "kubernetes", "node image", "at target", "steps", "waiting")
+COLUMNS = ("cluster", "phase", "kubernetes", "node image", "at target", "steps", "wave", "waiting")
 
 
 def _row(view: ClusterView) -> tuple[str, ...]:
@@ -177,6 +182,7 @@ def _row(view: ClusterView) -> tuple[str, ...]:
         view.node_image or NONE,
         f"{at_target[0]}/{at_target[1]}" if at_target else NONE,
         str(len(view.steps)) if view.steps else NONE,
+        view.wave or NONE,
         ", ".join(_reasons(view.blocked_in_order)) or NONE,
     )
 
@@ -199,6 +205,8 @@ def _title(view: ClusterView) -> Text:
     title.append(f", kubernetes {view.kubernetes}")
     if view.node_image:
         title.append(f", node image {view.node_image}")
+    if view.wave_text:
+        title.append(f", {view.wave_text}")
     return title
 
 
@@ -222,6 +230,8 @@ def _step_text(group: StepGroup) -> Text:
         step = group.steps[0]
         text = f"to {step.target}" + (f" with etcd {step.etcd}" if step.etcd else "")
         return Text(text + (f": {step.detail}" if step.detail else ""))
+    if group.action in CHANGE_ACTIONS:
+        return Text("; ".join(step.detail or step.target for step in group.steps))
     text = f"{len(group.steps)}: {node_list(group.targets)}"
     images = sorted({step.image for step in group.steps if step.image})
     if images:

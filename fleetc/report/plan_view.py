@@ -19,6 +19,8 @@ from fleetc.versions import Version
 
 # The planner's order of steps (and of the JSON), so text and JSON read alike.
 ACTION_ORDER: tuple[Action, ...] = tuple(sorted(Action, key=lambda action: action.rank))
+# Steps that name what they change (add-ons, settings) rather than a version or a node.
+CHANGE_ACTIONS = frozenset({Action.UPDATE_ADDONS, Action.UPDATE_CONTROL_PLANE_CONFIG})
 # Most fundamental first: an approval or a window gates everything below it.
 REASON_ORDER: tuple[Reason, ...] = tuple(sorted(Reason, key=lambda reason: reason.rank))
 PHASE_ORDER: tuple[str, ...] = tuple(Phase)
@@ -53,6 +55,15 @@ class ClusterView:
     pools: tuple[PoolStatus, ...]
     steps: tuple[Step, ...]
     blocked: tuple[Blocked, ...]
+    wave: str | None = None  # the fleet wave the cluster is in (docs/spec.md 6.3); None: the fleet has none
+    waiting_for: tuple[str, ...] = ()  # changes an earlier wave holds back
+
+    @property
+    def wave_text(self) -> str:
+        """``wave canary`` or ``wave rest, waits for gpu-operator v24.9.2``; empty without waves."""
+        if self.wave is None:
+            return ""
+        return f"wave {self.wave}" + (f", waits for {', '.join(self.waiting_for)}" if self.waiting_for else "")
 
     @property
     def kubernetes(self) -> str:
@@ -142,6 +153,7 @@ def cluster_views(plan: Plan) -> list[ClusterView]:
 def _view(cluster: str, summary: ClusterPlan | None, steps: list[Step], blocked: list[Blocked]) -> ClusterView:
     if summary is None:
         return ClusterView(cluster, UNKNOWN_PHASE, None, None, None, None, (), tuple(steps), tuple(blocked))
+    revision = summary.revision
     return ClusterView(
         cluster=cluster,
         phase=summary.phase,
@@ -152,6 +164,8 @@ def _view(cluster: str, summary: ClusterPlan | None, steps: list[Step], blocked:
         pools=summary.pools,
         steps=tuple(steps),
         blocked=tuple(blocked),
+        wave=revision.wave if revision is not None else None,
+        waiting_for=revision.waiting_for if revision is not None else (),
     )
 
 

@@ -40,7 +40,16 @@ class Job:
     """A gang job occupying ``size`` whole nodes until it finishes or is killed."""
 
     __slots__ = (
-        "checkpoint_every", "duration", "epoch", "exiting", "honours", "id", "nodes", "remaining", "size", "started",
+        "checkpoint_every",
+        "duration",
+        "epoch",
+        "exiting",
+        "honours",
+        "id",
+        "nodes",
+        "remaining",
+        "size",
+        "started",
         "submitted",
     )
 
@@ -273,8 +282,13 @@ class SimPool:
         planner's rules (waves.py) such a node takes no step and spends no
         budget whatever runs on it, so a job starting or ending on it cannot
         change the plan: its plan key stays ``QUIET``."""
-        return (node.image == self.target_image and node.ready and not node.cordoned and not node.pending
-                and node.target_image is None)
+        return (
+            node.image == self.target_image
+            and node.ready
+            and not node.cordoned
+            and not node.pending
+            and node.target_image is None
+        )
 
     def plan_key(self, node: SimNode) -> PlanKey:
         """The node's facts as far as ``plan()``'s steps and Blocked reasons depend on them.
@@ -289,15 +303,31 @@ class SimPool:
         """
         if self._quiet(node):
             return QUIET
-        return (node.image, node.ready, node.cordoned, node.job is not None, node.pending, node.pending_hard,
-                node.pending_since, node.target_image, node.requested_at, node.asked)
+        return (
+            node.image,
+            node.ready,
+            node.cordoned,
+            node.job is not None,
+            node.pending,
+            node.pending_hard,
+            node.pending_since,
+            node.target_image,
+            node.requested_at,
+            node.asked,
+        )
 
     def _before(self, node: SimNode) -> Key:
         touched = self.cluster.touched
         if node not in touched:
             touched[node] = self.plan_key(node)  # its key at the planner's last call
-        return (node.unavailable, node.image == self.target_image, self._held(node),
-                node.job is not None, self._settled(node), node.state)
+        return (
+            node.unavailable,
+            node.image == self.target_image,
+            self._held(node),
+            node.job is not None,
+            self._settled(node),
+            node.state,
+        )
 
     def _after(self, node: SimNode, before: Key, action: bool) -> None:
         unavailable, at_target, held, busy, settled, state = before

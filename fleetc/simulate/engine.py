@@ -481,8 +481,13 @@ class Simulation:
         self.violations.over_budget = sum(p.exceeded.by_action for p in self._pools)
         pools = {
             f"{p.cluster.id}/{p.name}": PoolResult(
-                len(p.nodes), p.gpus, p.budget, p.max_unavailable_seen, p.exceeded.by_action,
-                p.exceeded.by_failure, self.pool_done.get(f"{p.cluster.id}/{p.name}"),
+                len(p.nodes),
+                p.gpus,
+                p.budget,
+                p.max_unavailable_seen,
+                p.exceeded.by_action,
+                p.exceeded.by_failure,
+                self.pool_done.get(f"{p.cluster.id}/{p.name}"),
             )
             for p in self._pools
         }

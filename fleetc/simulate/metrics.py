@@ -244,7 +244,6 @@ class RunResult:
             out["steps"] = dict(sorted(self.steps.items()))
         return out
 
-
     def timing_json(self) -> dict[str, float]:
         """Wall-clock figures of this machine: kept apart so results compare exactly across runs."""
         out = {"runtime_seconds": round(self.runtime_seconds, 2)}

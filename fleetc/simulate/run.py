@@ -80,8 +80,12 @@ def simulate(
     sizes = _pool_sizes(world)
     pools = [
         PoolInfo(
-            f"{cid}/{name}", *sizes[f"{cid}/{name}"], trace.arrivals_per_day, trace.offered_load,
-            len(trace.running), sum(r.size for r in trace.running),
+            f"{cid}/{name}",
+            *sizes[f"{cid}/{name}"],
+            trace.arrivals_per_day,
+            trace.offered_load,
+            len(trace.running),
+            sum(r.size for r in trace.running),
         )
         for (cid, name), trace in traces.items()
     ]

@@ -146,9 +146,9 @@ class SyntheticPool(Model):
     @classmethod
     def _budget(cls, value: object) -> int | str:
         if isinstance(value, bool) or not isinstance(value, int | str):
-            raise ValueError(f"maxUnavailable must be a whole number >= 1 or a percentage like \"5%\", got {value!r}")
+            raise ValueError(f'maxUnavailable must be a whole number >= 1 or a percentage like "5%", got {value!r}')
         if isinstance(value, str) and not PERCENT.match(value):
-            raise ValueError(f"maxUnavailable {value!r} must be a whole number or a percentage like \"5%\"")
+            raise ValueError(f'maxUnavailable {value!r} must be a whole number or a percentage like "5%"')
         return value
 
     def budget(self) -> int:
@@ -273,7 +273,9 @@ def check(scenario: Scenario) -> list[Diagnostic]:
             scenario.error(
                 f"meanHours {duration.mean_hours} must be below maxHours {duration.max_hours} "
                 "(the mean is of the capped distribution)",
-                "jobs", "duration", "meanHours",
+                "jobs",
+                "duration",
+                "meanHours",
             )
         )
     seen: set[int] = set()
@@ -287,7 +289,8 @@ def check(scenario: Scenario) -> list[Diagnostic]:
         out.append(
             scenario.error(
                 f"to.kubernetes {target} is not an upgrade of from.kubernetes {start} within major {start.major}",
-                "to", "kubernetes",
+                "to",
+                "kubernetes",
             )
         )
     elif start.minors_to(target) > 3:
@@ -295,7 +298,8 @@ def check(scenario: Scenario) -> list[Diagnostic]:
             scenario.error(
                 f"from {start} to {target} is {start.minors_to(target)} minors: kubelets more than 3 minors "
                 "behind the apiserver are out of policy; start closer to the target",
-                "to", "kubernetes",
+                "to",
+                "kubernetes",
             )
         )
     if spec.synthetic is not None:
@@ -306,7 +310,9 @@ def check(scenario: Scenario) -> list[Diagnostic]:
             out.append(
                 scenario.error(
                     f"cluster {selection.cluster!r} must be <region>/<cluster>, e.g. us-east-04/alpha-train",
-                    "fleet", i, "cluster",
+                    "fleet",
+                    i,
+                    "cluster",
                 )
             )
     return out
@@ -327,7 +333,8 @@ def _check_synthetic(scenario: Scenario, synthetic: Synthetic) -> list[Diagnosti
                 scenario.error(
                     f"maxUnavailable {pool.max_unavailable} gives {budget} of {pool.nodes} nodes; "
                     f"use between 1 and {pool.nodes}",
-                    *where, "maxUnavailable",
+                    *where,
+                    "maxUnavailable",
                 )
             )
         for j, domain in enumerate(pool.failure_domains):
@@ -335,7 +342,9 @@ def _check_synthetic(scenario: Scenario, synthetic: Synthetic) -> list[Diagnosti
                 out.append(
                     scenario.error(
                         f"failure domain {domain!r} is not one of synthetic.failureDomains {domains}",
-                        *where, "failureDomains", j,
+                        *where,
+                        "failureDomains",
+                        j,
                     )
                 )
     return out
@@ -369,9 +378,24 @@ def _phi(x: float) -> float:
 
 def _field_names() -> set[str]:
     names: set[str] = set()
-    for model in (ScenarioSpec, StartVersions, TargetVersions, Timing, Failures, JobSize, Durations, Jobs,
-                  Scheduler, SyntheticPool, Synthetic, FleetSelection, Window, BusyNodes, CheckpointRequest,
-                  Checkpointable):
+    for model in (
+        ScenarioSpec,
+        StartVersions,
+        TargetVersions,
+        Timing,
+        Failures,
+        JobSize,
+        Durations,
+        Jobs,
+        Scheduler,
+        SyntheticPool,
+        Synthetic,
+        FleetSelection,
+        Window,
+        BusyNodes,
+        CheckpointRequest,
+        Checkpointable,
+    ):
         for name, info in model.model_fields.items():
             names.add(info.alias or name)
     return names

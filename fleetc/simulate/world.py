@@ -89,7 +89,12 @@ def simulated_clusters(world: World, scenario: Scenario, seed: int) -> list[SimC
     for unit in world.units:
         targets = world.spec.targets(unit.cluster)
         sim = SimCluster(
-            unit.region, unit.cluster.name, version, etcd, targets.kubernetes, targets.etcd,
+            unit.region,
+            unit.cluster.name,
+            version,
+            etcd,
+            targets.kubernetes,
+            targets.etcd,
             unit.cluster.upgrade.node_timeout_minutes,
         )
         domains = world.spec.regions[unit.region].spec.failure_domains
@@ -99,8 +104,16 @@ def simulated_clusters(world: World, scenario: Scenario, seed: int) -> list[SimC
             zones = list(pool.failure_domains or domains)
             sim.pools.append(
                 SimPool(
-                    sim, pool.name, pool.max_unavailable_nodes(), gpus, zones, pool.count,
-                    start.node_image, version, targets.node_image, rng,
+                    sim,
+                    pool.name,
+                    pool.max_unavailable_nodes(),
+                    gpus,
+                    zones,
+                    pool.count,
+                    start.node_image,
+                    version,
+                    targets.node_image,
+                    rng,
                 )
             )
         for sim_pool in sim.pools:
@@ -160,7 +173,10 @@ def _synthetic_spec(scenario: Scenario, fleet: FleetSpec, errors: list[Diagnosti
             errors.append(
                 scenario.error(
                     f"instance type {pool.instance_type!r} is not in the fleet's instanceTypes (known: {known})",
-                    "synthetic", "pools", i, "instanceType",
+                    "synthetic",
+                    "pools",
+                    i,
+                    "instanceType",
                 )
             )
     if errors:
@@ -232,7 +248,10 @@ def _fleet_slice(scenario: Scenario, fleet: FleetSpec, errors: list[Diagnostic])
                 errors.append(
                     scenario.error(
                         f"cluster {selection.cluster} has no pool {name!r} (pools: {', '.join(by_name) or 'none'})",
-                        "fleet", i, "pools", j,
+                        "fleet",
+                        i,
+                        "pools",
+                        j,
                     )
                 )
             elif pool.count > 0:

@@ -25,6 +25,16 @@ from fleetc.spec.models import (
 )
 from fleetc.versions import Version
 
+# Charts that are a CNI (chart names in their upstream repositories): installed first (compile/addon_order.py),
+# told where the apiserver is (FleetSpec.addons), disruptive by nature (policy rule disruptive-addon-unmarked).
+CNI_CHARTS = frozenset({"cilium", "calico", "tigera-operator", "flannel", "antrea"})
+# Charts whose upgrade restarts node agents on every node: they must be marked ``disruptive: true``.
+DISRUPTIVE_CHARTS = frozenset({"gpu-operator", "network-operator"}) | CNI_CHARTS
+
+
+def is_cni(addon: Addon) -> bool:
+    return addon.chart.name in CNI_CHARTS
+
 
 @dataclass(frozen=True)
 class Targets:
@@ -136,7 +146,14 @@ class FleetSpec:
         for addon in chosen:
             if addon.name in disabled or (addon.when == "gpu" and not gpu):
                 continue
-            override = cluster.addons.values.get(addon.name)
+            override = dict(cluster.addons.values.get(addon.name) or {})
+            endpoint = cluster.control_plane.endpoint
+            if is_cni(addon) and endpoint is not None:
+                # The CNI replaces kube-proxy and must reach the apiserver before any Service works: its
+                # published address (an IP: no DNS needed at boot), unless the values already say where.
+                values = deep_merge(addon.values, override)
+                override.setdefault("k8sServiceHost", values.get("k8sServiceHost", endpoint.address))
+                override.setdefault("k8sServicePort", values.get("k8sServicePort", endpoint.port))
             if override:
                 merged = addon.model_copy(update={"values": deep_merge(addon.values, override)})
                 merged._anchor = addon._anchor

@@ -36,6 +36,7 @@ from fleetc.spec.messages import describe, fields_at, message
 from fleetc.spec.models import (
     API_VERSION,
     KINDS,
+    UNION_TAGS,
     ApprovalDoc,
     Cluster,
     Document,
@@ -342,7 +343,7 @@ def _report(
         if error["type"] == "extra_forbidden" and error["loc"]:
             unknown.setdefault(tuple(error["loc"][:-1]), []).append(str(error["loc"][-1]))
     for error in found:
-        local = tuple(error["loc"])
+        local = tuple(part for part in error["loc"] if part not in UNION_TAGS)
         if error["type"] == "missing" and local and _near_miss(str(local[-1]), unknown.get(local[:-1], [])):
             continue
         loc = (*prefix, *local)

@@ -13,13 +13,24 @@ an editor shows it on hover: write them for the person editing the YAML.
 
 from __future__ import annotations
 
+import fnmatch
 import ipaddress
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PrivateAttr, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Discriminator,
+    Field,
+    PrivateAttr,
+    Tag,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from fleetc.versions import Version
@@ -45,6 +56,15 @@ LABEL_VALUE_MAX = 63
 # fleet predates 1970 (Kubernetes and git timestamps start there).
 TIME_EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 TIME_LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+# A wave's soak (docs/spec.md 6.3): days, hours and minutes, e.g. "24h", "1d12h", "90m". Bounded by a
+# year, like nodeTimeoutMinutes, so adding it to any accepted time stays far inside datetime's range.
+DURATION = re.compile(r"^(?=\d)(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?$")
+SOAK_MAX = timedelta(days=365)
+# A wave's cluster pattern: "<region>/<cluster>" with shell wildcards (* ? [...]) in either part, or "*".
+WAVE_PATTERN = re.compile(r"^(\*|[a-z0-9*?\[\]\-]+/[a-z0-9*?\[\]\-]+)$")
+# Tags of the one-or-many ``upgrade.window`` union: pydantic puts them in error locations, the loader drops them.
+WINDOW_ONE, WINDOW_MANY = "one-window", "windows"
+UNION_TAGS = frozenset({WINDOW_ONE, WINDOW_MANY})
 # nodeTimeoutMinutes is a duration the planner computes with: a year bounds
 # it far below timedelta's limit (999,999,999 days) and far above any reimage.
 NODE_TIMEOUT_MAX_MINUTES = 525_600
@@ -257,6 +277,9 @@ class Addon(Model):
     """Free-form Helm values."""
     when: Literal["always", "gpu"] = "always"
     """always: every cluster; gpu: only clusters with a GPU node pool."""
+    disruptive: bool = False
+    """true: a change restarts node agents (the GPU operator, a CNI, the network operator), so on a cluster with
+    ``approval: required`` it needs an Approval naming this add-on and its exact new version (spec.addons)."""
 
     @field_validator("name", "namespace")
     @classmethod
@@ -269,6 +292,83 @@ class Bundle(Model):
 
     addons: list[Addon] = []
     """The add-ons, installed after the control plane."""
+
+
+def parse_duration(value: str, what: str = "soak") -> timedelta:
+    """``24h``, ``1d12h``, ``90m``, ``0m`` -> a timedelta; ValueError with the fix otherwise.
+
+    The one duration grammar of the fleet: a wave's soak and the busy-node policy's times.
+    """
+    found = DURATION.fullmatch(value)
+    if found is None or not any(found.groups()):
+        raise ValueError(
+            f'{what} {value!r} is not a duration; write days, hours and minutes like "24h", "1d12h" or "90m"'
+        )
+    days, hours, minutes = (int(part or 0) for part in found.groups())
+    if days > SOAK_MAX.days or hours > SOAK_MAX.days * 24 or minutes > SOAK_MAX.days * 24 * 60:
+        raise ValueError(f"{what} {value!r} is longer than a year; use at most 365d")
+    length = timedelta(days=days, hours=hours, minutes=minutes)
+    if length > SOAK_MAX:
+        raise ValueError(f"{what} {value!r} is longer than a year; use at most 365d")
+    return length
+
+
+def wave_matches(pattern: str, cluster_id: str) -> bool:
+    """Does a wave pattern ("*", or "<region>/<cluster>" with shell wildcards) take this cluster id?"""
+    if pattern == "*":
+        return True
+    region, _, name = pattern.partition("/")
+    cluster_region, _, cluster_name = cluster_id.partition("/")
+    return fnmatch.fnmatchcase(cluster_region, region) and fnmatch.fnmatchcase(cluster_name, name)
+
+
+class Wave(Model):
+    """One wave of a fleet rollout: its clusters start a change only after every earlier wave ran it and soaked."""
+
+    name: LabelStr
+    """Wave name, a DNS-1123 label, unique among the waves, e.g. canary."""
+    clusters: list[str] = Field(
+        min_length=1,
+        json_schema_extra={"items": {"pattern": WAVE_PATTERN.pattern}, "examples": [["us-east-04/infer-*"]]},
+    )
+    """Cluster patterns "<region>/<cluster>" with shell wildcards (* ? [...]), or "*"; a cluster is in the first
+    wave that matches it."""
+    soak: str | None = Field(default=None, json_schema_extra={"pattern": DURATION.pattern, "examples": ["24h"]})
+    """How long this wave's clusters run a change, healthy, before the next wave starts it: "24h", "1d12h", "90m"."""
+
+    @field_validator("name")
+    @classmethod
+    def _name(cls, value: str) -> str:
+        return _dns_label(value, "wave name")
+
+    @field_validator("clusters")
+    @classmethod
+    def _patterns(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            if not WAVE_PATTERN.fullmatch(pattern):
+                raise ValueError(
+                    f"cluster pattern {pattern!r} is not <region>/<cluster> (shell wildcards * ? [...] allowed) "
+                    'or "*"; write e.g. "us-east-04/infer-*"'
+                )
+        return value
+
+    @field_validator("soak")
+    @classmethod
+    def _soak(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_duration(value)
+        return value
+
+    @property
+    def soak_time(self) -> timedelta:
+        return parse_duration(self.soak) if self.soak else timedelta(0)
+
+
+class Rollout(Model):
+    """How a change of revision spreads across the fleet (docs/spec.md 6.3)."""
+
+    waves: list[Wave] = []
+    """Waves in order; none: every cluster moves on its own gates."""
 
 
 class FleetSpecBody(Model):
@@ -284,6 +384,8 @@ class FleetSpecBody(Model):
     """Add-on bundles by name; clusters refer to one with ``bundle:``."""
     audit_policy: AuditPolicy | None = None
     """The fleet's default kube-apiserver audit policy (an audit.k8s.io/v1 Policy); none: fleetc's default."""
+    rollout: Rollout = Rollout()
+    """Waves a change of revision goes through, across regions (docs/spec.md 6.3)."""
 
     @field_validator("label_prefix")
     @classmethod
@@ -430,30 +532,22 @@ class Window(Model):
         return value
 
 
-DURATION = re.compile(r"^(0|[1-9]\d*)(m|h|d)$")
-DURATION_UNITS = {"m": 60, "h": 3600, "d": 86400}
-DURATION_MAX_SECONDS = 366 * 86400
 NEVER = "never"
 
 
 def duration_seconds(value: str) -> int:
-    """Seconds of a ``30m`` / ``6h`` / ``2d`` duration (validated by :func:`_duration`)."""
-    match = DURATION.fullmatch(value)
-    if match is None:
-        raise ValueError(f"{value!r} is not a duration")
-    return int(match.group(1)) * DURATION_UNITS[match.group(2)]
+    """Seconds of a duration in the fleet's one grammar (:data:`DURATION`, :func:`parse_duration`)."""
+    return int(parse_duration(value, "duration").total_seconds())
 
 
 def _duration(value: str, what: str) -> str:
+    """A busy-node policy duration: the wave grammar, or ``never``."""
     if value == NEVER:
         return value
-    if not DURATION.fullmatch(value):
-        raise ValueError(
-            f'{what} {value!r} is not a duration; write a whole number of minutes, hours or days, e.g. "30m", '
-            f'"6h", "2d" (or "{NEVER}")'
-        )
-    if duration_seconds(value) > DURATION_MAX_SECONDS:
-        raise ValueError(f'{what} {value!r} is longer than a year; write at most "366d" (or "{NEVER}")')
+    try:
+        parse_duration(value, what)
+    except ValueError as error:
+        raise ValueError(f'{error} (or "{NEVER}")') from None
     return value
 
 
@@ -469,7 +563,7 @@ class BusyNodes(Model):
 
     escalate_after: str = Field(
         default="24h",
-        json_schema_extra={"pattern": f"^({NEVER}|(0|[1-9]\\d*)(m|h|d))$", "examples": ["24h", "6h", "0m", NEVER]},
+        json_schema_extra={"pattern": f"^({NEVER}|{DURATION.pattern[1:-1]})$", "examples": ["24h", "6h", "0m", NEVER]},
     )
     """A node pending this long gets NoSchedule ("30m", "6h", "2d"; "0m": at once; "never": only by
     escalateWhenRemaining). Measured from the node's <labelPrefix>/pending-since annotation."""
@@ -534,11 +628,54 @@ class CheckpointRequest(Model):
         return None if self.deadline is None else duration_seconds(self.deadline)
 
 
+class Exclusion(Model):
+    """A dated period in which no change of this cluster starts (a customer's deadline); GKE's exclusions."""
+
+    from_: str = Field(alias="from", json_schema_extra={"format": "date-time", "examples": ["2026-12-20T00:00:00Z"]})
+    """Start, an ISO 8601 time with a zone (quote it)."""
+    to: str = Field(json_schema_extra={"format": "date-time", "examples": ["2027-01-05T00:00:00Z"]})
+    """End (exclusive), an ISO 8601 time with a zone, after ``from``."""
+    reason: str = Field(min_length=1)
+    """Why: shown in the plan, e.g. "lab-alpha paper deadline"."""
+
+    @field_validator("from_", "to")
+    @classmethod
+    def _time(cls, value: str) -> str:
+        parse_time(value)
+        return value
+
+    @model_validator(mode="after")
+    def _order(self) -> Exclusion:
+        if parse_time(self.to) <= parse_time(self.from_):
+            raise ValueError(f"exclusion to {self.to} is not after from {self.from_}; swap them or fix one")
+        return self
+
+    @property
+    def start(self) -> datetime:
+        return parse_time(self.from_)
+
+    @property
+    def end(self) -> datetime:
+        return parse_time(self.to)
+
+
+def _window_shape(value: Any) -> str:
+    return WINDOW_MANY if isinstance(value, list) else WINDOW_ONE
+
+
+WindowOrList = Annotated[
+    Annotated[Window, Tag(WINDOW_ONE)] | Annotated[list[Window], Field(min_length=1), Tag(WINDOW_MANY)],
+    Discriminator(_window_shape),
+]
+
+
 class UpgradePolicy(Model):
     approval: Literal["required", "automatic"] = "required"
     """required: nothing of an upgrade starts without a valid Approval; automatic: no approval needed."""
-    window: Window | None = None
-    """Maintenance window; none: any time."""
+    window: WindowOrList | None = None
+    """Maintenance window, or a list of windows (open when any is); none: any time."""
+    exclusions: list[Exclusion] = []
+    """Dated periods in which nothing new starts, whatever the window says: [{from, to, reason}]."""
     paused: bool = False
     """Emergency stop: true means nothing new starts for this cluster."""
     node_timeout_minutes: int = Field(default=120, ge=1, le=NODE_TIMEOUT_MAX_MINUTES)
@@ -547,6 +684,13 @@ class UpgradePolicy(Model):
     """When the upgrade-pending taint of busy nodes escalates from PreferNoSchedule to NoSchedule."""
     checkpoint_request: CheckpointRequest = CheckpointRequest()
     """Opt-in: annotate the pods of pending busy nodes so training jobs checkpoint and exit (never a kill)."""
+
+    @property
+    def windows(self) -> tuple[Window, ...]:
+        """The windows as a tuple (one or many as written); empty: any time."""
+        if self.window is None:
+            return ()
+        return tuple(self.window) if isinstance(self.window, list) else (self.window,)
 
 
 class Taint(Model):
@@ -650,10 +794,14 @@ class RegionSpecBody(Model):
 class ApprovalSpecBody(Model):
     cluster: str = Field(json_schema_extra={"pattern": r"^[^/]+/[^/]+$", "examples": ["us-east-04/alpha-train"]})
     """The approved cluster, <region>/<cluster>."""
-    kubernetes: VersionStr
-    """The exact Kubernetes target approved."""
+    kubernetes: VersionStr | None = None
+    """The exact Kubernetes target approved (optional when ``addons`` names what is approved)."""
     node_image: NodeImage | None = None
     """Optional: the exact node image approved (a Kubernetes label value)."""
+    addons: dict[str, Annotated[str, Field(min_length=1)]] = Field(
+        default={}, json_schema_extra={"examples": [{"gpu-operator": "v24.9.2"}]}
+    )
+    """Disruptive add-ons approved, each at its exact new chart version: {gpu-operator: "v24.9.2"}."""
     approved_by: Email
     """Who approved; must be in the tenant's approvers for the approval to count."""
     expires: str = Field(json_schema_extra={"format": "date-time", "examples": ["2026-12-31T00:00:00Z"]})
@@ -672,6 +820,16 @@ class ApprovalSpecBody(Model):
     def _expires(cls, value: str) -> str:
         parse_time(value)
         return value
+
+    @model_validator(mode="after")
+    def _approves_something(self) -> ApprovalSpecBody:
+        if self.kubernetes is None and self.node_image is not None:
+            raise ValueError("nodeImage is approved together with kubernetes: add the kubernetes target it goes with")
+        if self.kubernetes is None and not self.addons:
+            raise ValueError(
+                'an approval names what it approves: add kubernetes: "1.31.2" and/or addons: {gpu-operator: "v24.9.2"}'
+            )
+        return self
 
     @property
     def expires_at(self) -> datetime:

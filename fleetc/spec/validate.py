@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
+import itertools
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from fleetc.conventions import cluster_id
 from fleetc.errors import Diagnostic, Pos
 from fleetc.spec.anchors import where
-from fleetc.spec.models import Cluster, Endpoint, NodePool, RegionDoc
+from fleetc.spec.models import Cluster, Endpoint, NodePool, RegionDoc, Wave, wave_matches
 from fleetc.spec.salvage import is_unknown
 from fleetc.versions import Version
 
@@ -52,6 +53,7 @@ def check_references(spec: FleetSpec, errors: list[Diagnostic], broken: set[str]
     skip = broken or set()
     if NO_FLEET not in skip:
         _check_bundles(spec, errors)
+        _check_waves(spec, errors, skip)
     for region in spec.regions.values():
         _check_region(spec, region, errors, skip)
     _check_approvals(spec, errors, skip)
@@ -68,6 +70,44 @@ def _check_bundles(spec: FleetSpec, errors: list[Diagnostic]) -> None:
             if addon.name in seen:
                 _error(errors, where(addon, "name"), f"duplicate add-on {addon.name!r} in bundle {name}; remove one")
             seen.add(addon.name)
+
+
+def _check_waves(spec: FleetSpec, errors: list[Diagnostic], skip: set[str]) -> None:
+    """Wave names are unique, and every pattern matches a cluster (a typo would leave a wave empty)."""
+    waves = spec.fleet.spec.rollout.waves
+    ids = [cluster_id(r, c.name) for r, c in spec.clusters()]
+    complete = UNREAD not in skip and not any(s.startswith(("Region/", "Cluster/")) for s in skip)
+    names: dict[str, Wave] = {}
+    for wave in waves:
+        first = names.setdefault(wave.name, wave)
+        if first is not wave:
+            _error(
+                errors,
+                where(wave, "name"),
+                f"duplicate wave {wave.name!r} (first at {where(first, 'name')}); rename one",
+            )
+        for i, pattern in enumerate(wave.clusters):
+            if complete and not any(wave_matches(pattern, cid) for cid in ids):
+                define = "fix the pattern or remove it"
+                _error(
+                    errors,
+                    where(wave, "clusters", i),
+                    f"wave {wave.name}: pattern {pattern!r} matches no cluster of the fleet; {define} "
+                    "(patterns are <region>/<cluster> with * ? [...])",
+                )
+
+
+def _check_exclusions(cluster: Cluster, errors: list[Diagnostic]) -> None:
+    """Exclusions of one cluster must not overlap: two reasons for one period hide which one ends it."""
+    exclusions = sorted(cluster.upgrade.exclusions, key=lambda e: (e.start, e.end))
+    for earlier, later in itertools.pairwise(exclusions):
+        if later.start < earlier.end:
+            _error(
+                errors,
+                where(later, "from"),
+                f"exclusion {later.from_} - {later.to} ({later.reason}) overlaps exclusion {earlier.from_} - "
+                f"{earlier.to} ({earlier.reason}) at {where(earlier, 'from')}; merge them into one",
+            )
 
 
 def _check_region(spec: FleetSpec, region: RegionDoc, errors: list[Diagnostic], skip: set[str]) -> None:
@@ -130,6 +170,7 @@ def _check_cluster(
         if bundle is None and fleet_known and not is_unknown(cluster.bundle):
             define = "add it to the Fleet's spec.bundles"
             _error(errors, where(cluster, "bundle"), _unknown("bundle", cluster.bundle, fleet.bundles, define))
+    _check_exclusions(cluster, errors)
     etcd = cluster.control_plane.etcd
     if etcd.replicas not in (1, 3, 5):
         _error(
@@ -276,7 +317,16 @@ def _check_approvals(spec: FleetSpec, errors: list[Diagnostic], skip: set[str]) 
         region = body.cluster.partition("/")[0]
         if f"Cluster/{body.cluster}" in skip or f"Region/{region}" in skip or UNREAD in skip:
             continue
-        if spec.cluster(body.cluster) is None:
+        cluster = spec.cluster(body.cluster)
+        if cluster is None:
             known = [cluster_id(r, c.name) for r, c in spec.clusters()]
             define = "name an existing cluster as <region>/<cluster>, or delete this approval"
             _error(errors, where(body, "cluster"), _unknown("cluster", body.cluster, known, define))
+            continue
+        if NO_FLEET in skip or f"Cluster/{body.cluster}" in skip or not body.addons:
+            continue
+        addons = {a.name: a for a in spec.addons(cluster)}
+        for name in body.addons:
+            if name not in addons:
+                define = f"cluster {body.cluster} has no such add-on"
+                _error(errors, where(body, "addons", name), _unknown("add-on", name, addons, define))

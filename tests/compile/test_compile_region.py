@@ -98,11 +98,7 @@ def test_unknown_region_is_an_error(spec: FleetSpec) -> None:
 # ------------------------------------------------------------------ versions
 
 
-
-
-
 # ------------------------------------------------------------------ dependencies
-
 
 
 def test_addons_and_node_patches_come_after_the_control_plane(spec: FleetSpec) -> None:
@@ -112,7 +108,7 @@ def test_addons_and_node_patches_come_after_the_control_plane(spec: FleetSpec) -
     patches = graph.of_kind(Kind.NODE_PATCH)
     assert releases and patches
     for node in [*releases, *patches]:
-        assert node.deps == (f"{node.cluster}/control-plane",)
+        assert node.deps[0] == f"{node.cluster}/control-plane"  # then the add-ons it installs after (addon_order)
         assert node.provider == f"{node.cluster}/provider"
     for node in graph.manifests():
         assert node.provider == "us-east-04/management"
@@ -164,13 +160,7 @@ def test_etcd_zone_spread_is_preferred_when_members_outnumber_failure_domains(sp
     assert spread["labelSelector"] == {"matchLabels": {"app.kubernetes.io/component": "etcd"}}
 
 
-
-
-
-
-
 # ------------------------------------------------------------------ keep-live
-
 
 
 # ------------------------------------------------------------------ node pools
@@ -330,8 +320,6 @@ def test_reimage_needs_the_plans_clock(spec: FleetSpec) -> None:
 
 
 # ------------------------------------------------------------------ new and missing clusters
-
-
 
 
 def test_effective_addons_with_merged_values(spec: FleetSpec) -> None:

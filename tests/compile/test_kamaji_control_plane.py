@@ -228,3 +228,21 @@ def test_an_earlier_form_control_plane_is_compiled_as_it_was(spec: FleetSpec) ->
     ref = graph.nodes[f"{ALPHA}/provider"].typed(ProviderProps).kubeconfig_secret
     assert ref is not None and (ref.name, ref.key, ref.status_of) == ("alpha-train-kubeconfig", "value", None)
     assert tcp_of(graph, BETA)["kind"] == "TenantControlPlane"  # the others are not affected
+
+
+def test_held_control_plane_settings_stay_as_they_are_live_while_the_version_may_move(spec: FleetSpec) -> None:
+    """docs/spec.md 6.2: a gate or a wave that holds the settings keeps them; the version is the plan's."""
+    from fleetc.plan.model import RevisionPlan
+
+    held = RevisionPlan(
+        addons=(), addon_values_known=True, control_plane="f" * 16, config_may_change=False, rolled_out=None
+    )
+    graph = region(spec, **{ALPHA: {**behind(spec, ALPHA, "1.30.6", "3.5.15"), "revision": held}})
+    tcp = tcp_of(graph)
+    assert tcp[KEEP_LIVE] == ["spec.controlPlane", "spec.networkProfile", "spec.addons"]
+    assert tcp["spec"]["kubernetes"]["version"] == "v1.30.6"
+    assert cp(graph, ALPHA, "configmap-audit-policy")[KEEP_LIVE] == ["data"]
+    free = RevisionPlan(
+        addons=(), addon_values_known=True, control_plane="f" * 16, config_may_change=True, rolled_out=None
+    )
+    assert KEEP_LIVE not in tcp_of(region(spec, **{ALPHA: {"revision": free}}))

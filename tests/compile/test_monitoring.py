@@ -41,8 +41,6 @@ def graph(spec: FleetSpec) -> DesiredGraph:
     return compile_region(spec, make_plan(spec, "us-east-04"), "us-east-04", NOW)
 
 
-
-
 def monitors_of(graph: DesiredGraph, cluster_id: str) -> dict[str, dict[str, Any]]:
     group = ids.control_plane(cluster_id)
     return {leaf: kube_object(graph.nodes[f"{group}/{leaf}"]) for leaf in MONITOR_LEAVES}

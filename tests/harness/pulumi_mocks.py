@@ -27,6 +27,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mo
 # What a customer cluster's Cluster API Secret holds under the mocks: any text works, nothing connects.
 FAKE_KUBECONFIG = "apiVersion: v1\nkind: Config\nclusters: []\ncontexts: []\nusers: []\n"
 SECRET_TYPE = "kubernetes:core/v1:Secret"
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 
 
 @dataclass(frozen=True)
@@ -77,15 +78,25 @@ class FleetMocks(Mocks):
     their admin kubeconfig Secret ``<name><suffix>`` (as Kamaji does, with a
     suffix a test can tell from the default); None: no status at all, what
     mocks that echo inputs give and what a controller that has not
-    reconciled yet looks like.
+    reconciled yet looks like. ``stack_outputs``: StackReference stack name ->
+    that stack's outputs.
     """
 
-    def __init__(self, secret_kubeconfig: str = FAKE_KUBECONFIG, admin_secret_suffix: str | None = None) -> None:
+    def __init__(
+        self,
+        secret_kubeconfig: str = FAKE_KUBECONFIG,
+        admin_secret_suffix: str | None = None,
+        stack_outputs: Mapping[str, dict[str, Any]] | None = None,
+    ) -> None:
         self.secret_kubeconfig = secret_kubeconfig
         self.admin_secret_suffix = admin_secret_suffix
         self.reads: list[str] = []
+        self.stack_outputs = dict(stack_outputs or {})
 
     def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if args.typ == STACK_REFERENCE_TYPE:
+            name = str(args.inputs.get("name", args.name))
+            return f"{name}-id", {"name": name, "outputs": self.stack_outputs.get(name, {}), "secretOutputNames": []}
         if args.typ == SECRET_TYPE and args.resource_id:
             self.reads.append(args.resource_id)
             value = base64.b64encode(self.secret_kubeconfig.encode()).decode()

@@ -11,7 +11,11 @@ compiler, and applies the compiled graph the way the API server would:
   taints are an atomic list, replaced whole;
 - the control plane moves to the plan's ``control_plane_version`` and
   ``etcd_version`` (what the compiler builds it at) and rolls over a few
-  ticks, its Deployment and StatefulSet status saying so.
+  ticks, its Deployment and StatefulSet status saying so;
+- Helm releases and the ``fleetc-cluster`` ConfigMap as Pulumi applies them:
+  created as compiled, updated except for their keep-live (``ignore_changes``)
+  fields; the ConfigMap is listed in the management List next time, so the
+  planner reads back what was recorded (docs/spec.md 6.4).
 
 Around fleetc the world lives: jobs start on schedulable nodes and end; a
 bare-metal provisioner reimages cordoned nodes labelled with a target image
@@ -27,6 +31,7 @@ reimage); the invariants module checks the rest from the raw objects.
 
 from __future__ import annotations
 
+import copy
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -35,7 +40,9 @@ from typing import Any
 
 from fleetc.compile import compile_region
 from fleetc.compile.graph import Kind
-from fleetc.conventions import CORDONED_BY_FLEETC, MIRROR_POD_ANNOTATION, ZONE_LABEL, Keys
+from fleetc.compile.objects import keep_live_paths, kube_object
+from fleetc.compile.props import HelmReleaseProps
+from fleetc.conventions import CLUSTER_CONFIGMAP, CORDONED_BY_FLEETC, MIRROR_POD_ANNOTATION, ZONE_LABEL, Keys
 from fleetc.live.assemble import assemble_region
 from fleetc.live.facts import LiveState
 from fleetc.plan.model import Plan
@@ -96,6 +103,18 @@ class SimCluster:
     kamaji: bool = False  # the control plane in the Kamaji form (a TenantControlPlane), docs/spec.md 6.1
     nodes: dict[str, SimNode] = field(default_factory=dict)
     jobs: list[Job] = field(default_factory=list)
+    record: Obj | None = None  # the fleetc-cluster ConfigMap as applied (docs/spec.md 6.4); None: none yet
+    releases: dict[str, Release] = field(default_factory=dict)  # Helm releases on the customer cluster
+    changed: list[tuple[str, str]] = field(default_factory=list)  # (release, version) changed by the last apply
+    created: list[tuple[str, str]] = field(default_factory=list)  # (release, version) created by the last apply
+
+
+@dataclass
+class Release:
+    """A Helm release as the cluster runs it (what Pulumi's helm.v3.Release would have applied)."""
+
+    version: str
+    values: Obj
 
 
 @dataclass
@@ -123,6 +142,8 @@ class World:
         items: list[Obj] = []
         for cluster in self.clusters.values():
             items.extend(control_plane_objects(cluster, self.tick))
+            if cluster.record is not None:
+                items.append(cluster.record)
         return items
 
     def cluster_items(self, cluster: SimCluster) -> list[Obj]:
@@ -169,6 +190,16 @@ class World:
             cluster = self.clusters[node.cluster.split("/", 1)[1]]
             target = cluster.nodes[node.props["name"]]
             server_side_apply(target, node.props)
+        for cluster in self.clusters.values():
+            cluster.changed, cluster.created = [], []
+        for node in graph.of_kind(Kind.HELM_RELEASE):
+            if node.cluster is None:  # the management cluster's batteries (cert-manager, Kamaji)
+                continue
+            apply_release(self.clusters[node.cluster.split("/", 1)[1]], node.typed(HelmReleaseProps))
+        for node in graph.manifests("ConfigMap"):
+            if node.props["metadata"]["name"] == CLUSTER_CONFIGMAP and node.cluster is not None:
+                cluster = self.clusters[node.cluster.split("/", 1)[1]]
+                cluster.record = apply_keeping(cluster.record, kube_object(node), keep_live_paths(node))
 
     # ------------------------------------------------------------ time
 
@@ -261,6 +292,38 @@ class World:
         for cluster in self.clusters.values():
             for node in cluster.nodes.values():
                 yield cluster, node
+
+
+def apply_release(cluster: SimCluster, release: HelmReleaseProps) -> None:
+    """Pulumi's view: a release in the state keeps its ``ignore_changes`` inputs; a new one is created as given."""
+    current = cluster.releases.get(release.name)
+    version, values = release.version, copy.deepcopy(release.helm_values)
+    if current is not None and "version" in release.keep_live:
+        version = current.version
+    if current is not None and "values" in release.keep_live:
+        values = current.values
+    if current is None:
+        cluster.created.append((release.name, version))
+    elif (current.version, current.values) != (version, values):
+        cluster.changed.append((release.name, version))
+    cluster.releases[release.name] = Release(version, values)
+
+
+def apply_keeping(previous: Obj | None, obj: Obj, keep: tuple[str, ...]) -> Obj:
+    """An apply with ``ignore_changes`` on ``keep`` (dotted paths): those fields stay as they were."""
+    result = copy.deepcopy(obj)
+    for path in keep:
+        *parents, last = path.split(".")
+        source: Any = previous
+        target: Any = result
+        for key in parents:
+            source = source.get(key) if isinstance(source, dict) else None
+            target = target.setdefault(key, {})
+        if isinstance(source, dict) and last in source:
+            target[last] = copy.deepcopy(source[last])
+        else:
+            target.pop(last, None)
+    return result
 
 
 def server_side_apply(node: SimNode, props: Obj) -> None:

@@ -23,6 +23,8 @@ def test_every_reason_has_an_order_a_weight_and_words() -> None:
         Reason.HALTED,
         Reason.APPROVAL_REQUIRED,
         Reason.OUTSIDE_WINDOW,
+        Reason.EXCLUDED,  # cleared by the clock, like the window
+        Reason.WAITING_FOR_WAVE,  # cleared by other clusters and the soak's clock, not by this cluster's work
     }
 
 

@@ -109,6 +109,7 @@ def cluster_config(**data: str) -> dict[str, str]:
         "kubernetesTarget": K8S,
         "etcdTarget": "3.5.16",
         "nodeImageTarget": "img-new",
+        "disruptiveAddons": json.dumps(["cilium", "gpu-operator"]),
     }
     return {**base, **data}
 

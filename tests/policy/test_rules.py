@@ -71,7 +71,10 @@ TEMPLATE = "spec.template.spec"
 RELEASE = f"{g.CID}/addons/cilium"
 
 # (rule, node to break, how) -- each must produce exactly that rule's violation.
+CLUSTER_CONFIG = f"{g.CID}/control-plane/configmap-fleetc-cluster"
 FAILING: list[tuple[str, str, Callable[[dict[str, Any]], None]]] = [
+    ("disruptive-addon-unmarked", CLUSTER_CONFIG, _set("data.disruptiveAddons", '["cilium"]')),
+    ("disruptive-addon-unmarked", CLUSTER_CONFIG, _set("data.disruptiveAddons", "not json")),
     ("cp-ha-apiservers", g.APISERVER, _set("spec.replicas", 2)),
     ("cp-ha-apiservers", g.APISERVER, _del("spec.replicas")),
     ("etcd-quorum", g.ETCD, _set("spec.replicas", 1)),
@@ -203,6 +206,7 @@ def test_every_rule_has_a_failing_case() -> None:
         "etcd-spread",
         "cp-encryption-at-rest",  # TenantControlPlanes: test_control_plane_rules_read_the_tenant_control_plane
         "cp-audit-log",
+        "first-wave-small",  # a fleet rule: tests/policy/test_rollout_rules.py
     }
     assert covered >= set(RULES_BY_ID)
 

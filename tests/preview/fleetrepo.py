@@ -29,6 +29,7 @@ spec:
         - name: cilium
           namespace: kube-system
           chart: {repository: "https://helm.cilium.io", name: cilium, version: "1.16.3"}
+          disruptive: true
         - name: node-feature-discovery
           namespace: nfd
           chart: {repository: "https://nfd.example/charts", name: node-feature-discovery, version: "0.16.6"}
@@ -39,6 +40,7 @@ spec:
           namespace: gpu-operator
           chart: {repository: "https://helm.ngc.nvidia.com/nvidia", name: gpu-operator, version: "v24.9.0"}
           when: gpu
+          disruptive: true
 """
 
 TENANTS = """\

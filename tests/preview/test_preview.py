@@ -151,16 +151,21 @@ def test_addon_repinned_in_the_bundle(repo: FleetRepo, inside: Path) -> None:
         FleetChange("addon", "cilium", "re-pinned", "1.16.3 → 1.16.4; 2 clusters: r1/batch, r1/train"),
     )
     assert result.resources is not None
-    assert result.resources.counts() == {"create": 0, "update": 2, "delete": 0}
-    assert {c.fields for c in result.resources.meaningful} == {("version",)}
+    # the two releases, and the two fleetc-cluster ConfigMaps that record the version applied (docs/spec.md 6.4)
+    assert result.resources.counts() == {"create": 0, "update": 4, "delete": 0}
+    assert {c.fields for c in result.resources.meaningful} == {("version",), ("data.addons",)}
     # the PR comment: one-screen summary table first, details folded
     first = out.splitlines()[0]
     assert first.startswith("### ✅ fleetc preview: HEAD~1 (") and first.endswith("policy passed")
     assert "| **Fleet** | add-ons: 1 re-pinned |" in out
-    assert "| **Resources** | 0 to create, 2 to update, 0 to delete |" in out
+    assert "| **Resources** | 0 to create, 4 to update, 0 to delete |" in out
     assert out.index("| **Policy** |") < out.index("<details>")
-    assert out.count("<details>") == out.count("</details>") == 4
+    assert out.count("<details>") == out.count("</details>") == 5
     assert "~ r1/train/addons/cilium (HelmRelease: version)" in out
+    # the rollout: per cluster what changes and what gates it (the approval of a disruptive add-on)
+    assert result.rollout and {c.cluster for c in result.rollout} == {"r1/batch", "r1/train"}
+    train = next(c for c in result.rollout if c.cluster == "r1/train")
+    assert train.changes == ("cilium 1.16.4",) and "approval of cilium 1.16.4" in train.gated
 
 
 def _live(apiserver: str = "1.30.6") -> LiveState:
@@ -228,9 +233,11 @@ def test_json_shape(repo: FleetRepo) -> None:
         "planNote",
         "policy",
         "planDelta",
+        "rollout",
         "notes",
         "exitCode",
     }
+    assert data["rollout"] == {"clusters": [], "firstWaves": {}}  # more nodes is no change of revision
     assert data["head"]["commit"] == head and data["base"]["valid"] is True
     assert data["basis"] == "target" and data["plan"] is None and "--live" in data["planNote"]
     assert set(data["resources"]) == {"summary", "sourceOnlyUpdates", "byType", "changes"}

@@ -294,9 +294,11 @@ def test_stack_outputs_carry_the_rollout_state(stack: str, monkeypatch: pytest.M
 
     monkeypatch.setattr(pulumi, "export", record)
     run_stack(ROOT, stack, {"fleetc:now": NOW})
-    assert set(exported) == {"clusters", "steps", "pools", "blocked"}
+    assert set(exported) == {"clusters", "steps", "pools", "blocked", "rollout"}
     graph = expected_graph(stack)
-    assert set(exported["clusters"]) == set(exported["pools"]) == set(exported["blocked"])
+    assert set(exported["clusters"]) == set(exported["pools"]) == set(exported["blocked"]) == set(exported["rollout"])
+    for facts in exported["rollout"].values():  # what other regions' waves read (fleetc.plan.peers)
+        assert set(facts) == {"rolledOut", "healthy", "observed"} and facts["observed"] == NOW
     assert all(cid.startswith(f"{graph.region}/") for cid in exported["clusters"])
     for pools in exported["pools"].values():
         for counts in pools.values():

@@ -27,8 +27,6 @@ from schemas.validate import SchemaStore
 REGION = "r1"
 
 
-
-
 @settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=st.from_regex(r"\A[a-z]([-a-z0-9]{0,30}[a-z0-9])?\Z"))
 def test_monitors_validate_for_any_cluster_name(store: SchemaStore, name: str) -> None:
