@@ -54,9 +54,12 @@ Each node, in name order:
 
 Cordon candidates go into the room left, ``B`` minus what stays unavailable,
 spread across failure domains: each pick goes to the zone with the fewest
-unavailable nodes so far (nodes already down count), ties by zone name (no
-zone sorts first); inside a zone pending nodes first (they have waited
-longest), then by name. Candidates left over are reported
+unavailable nodes so far (nodes already down count); among zones as
+unavailable, to the one with the fewest nodes still to do (a failure domain's
+stragglers are finished before another's are started), then by zone name (no
+zone sorts first). Inside a zone pending nodes first, longest pending first
+(``pending-since``: a freed gang's nodes, marked in one run, are taken
+together), then by name. Candidates left over are reported
 ``max-unavailable``.
 
 Halted, unknown, and "not allowed" (a closed gate, a control plane not at
@@ -139,11 +142,33 @@ def overdue(node: NodeFacts, ctx: PoolContext) -> timedelta | None:
     return elapsed if elapsed > ctx.timeout else None
 
 
-def spread(candidates: Sequence[NodeFacts], down_by_zone: dict[str, int], count: int) -> list[NodeFacts]:
+def _cordon_order(node: NodeFacts) -> tuple[bool, float, str]:
+    """Inside a zone: pending nodes first, longest pending first, then by name.
+
+    A pending node is idle here because its job ended (only busy nodes are
+    marked), and a gang's nodes are marked in the same run, so they share
+    ``pending-since``: ordered by it, a freed gang's nodes are taken one
+    after the other rather than interleaved with another's.
+    """
+    since = node.pending_since
+    return (not node.pending, as_aware(since).timestamp() if since is not None else _NEVER, node.name)
+
+
+_NEVER = float("inf")  # a pending node without pending-since sorts after the timed ones
+
+
+def spread(
+    candidates: Sequence[NodeFacts], down_by_zone: dict[str, int], count: int,
+    left_by_zone: dict[str, int] | None = None,
+) -> list[NodeFacts]:
     """Up to ``count`` candidates, each from the zone with the fewest unavailable nodes so far.
 
     ``down_by_zone`` counts the pool's nodes that stay unavailable after this
-    step, by zone (``""`` for no zone); it is not modified.
+    step, by zone (``""`` for no zone); ``left_by_zone`` the nodes not yet at
+    the image, by zone. Neither is modified. Ties between zones go to the one
+    with the fewest nodes left (each pick counts as one fewer): the simulator
+    measured it (docs/performance.md, "Gang-aware waves"). Inside a zone:
+    :func:`_cordon_order`.
     """
     if count <= 0:
         return []
@@ -151,16 +176,17 @@ def spread(candidates: Sequence[NodeFacts], down_by_zone: dict[str, int], count:
     for node in candidates:
         queues.setdefault(node.zone or "", []).append(node)
     for queue in queues.values():
-        queue.sort(key=lambda n: (not n.pending, n.name), reverse=True)  # pop() takes the first
-    heap = [(down_by_zone.get(zone, 0), zone) for zone in queues]
+        queue.sort(key=_cordon_order, reverse=True)  # pop() takes the first
+    left = left_by_zone or {}
+    heap = [(down_by_zone.get(zone, 0), left.get(zone, 0), zone) for zone in queues]
     heapq.heapify(heap)
     taken: list[NodeFacts] = []
     while heap and len(taken) < count:
-        down, zone = heapq.heappop(heap)
+        down, rest, zone = heapq.heappop(heap)
         queue = queues[zone]
         taken.append(queue.pop())
         if queue:
-            heapq.heappush(heap, (down + 1, zone))
+            heapq.heappush(heap, (down + 1, rest - 1, zone))
     return taken
 
 
@@ -222,6 +248,7 @@ class _Sorted:
     unavailable: int = 0
     needs_work: bool = False
     down_by_zone: dict[str, int] = field(default_factory=dict)  # unavailable nodes by zone ("" for none), now
+    left_by_zone: dict[str, int] = field(default_factory=dict)  # nodes not yet at the image, by zone
     soft_pending: list[NodeFacts] = field(default_factory=list)  # busy, pending PreferNoSchedule, not cordoned
     pending_since: datetime | None = None  # the earliest pending-since of a node still to do
 
@@ -237,6 +264,7 @@ def _sort(nodes: Sequence[NodeFacts], ctx: PoolContext) -> _Sorted:
     image = ctx.image
     out = _Sorted()
     down = out.down_by_zone
+    left = out.left_by_zone
     busy_count = at_target = unavailable_count = 0
     for node in nodes:
         ready = node.ready
@@ -263,6 +291,8 @@ def _sort(nodes: Sequence[NodeFacts], ctx: PoolContext) -> _Sorted:
                 out.done_waiting.append(node)
             continue
         out.needs_work = True
+        zone_left = node.zone or ""
+        left[zone_left] = left.get(zone_left, 0) + 1
         reimaging = target == image  # and the image is not I yet
         if unavailable or reimaging:
             unavailable_count += 1
@@ -365,7 +395,7 @@ def plan_pool(pool: NodePool, nodes: Sequence[NodeFacts], ctx: PoolContext) -> P
                 )
             )
         down = _down_by_zone(released, found)
-        taken = spread(found.candidates, down, room)
+        taken = spread(found.candidates, down, room, found.left_by_zone)
         asked, hard = _checkpoint_steps(ctx, pool, found, room - len(taken)) if ctx.checkpoint else ([], set())
         wave.steps.extend(_pending_steps(ctx, pool, found, len(ordered), taken, hard))
         wave.steps.extend(asked)
