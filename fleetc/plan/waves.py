@@ -248,7 +248,6 @@ class _Sorted:
     unavailable: int = 0
     needs_work: bool = False
     down_by_zone: dict[str, int] = field(default_factory=dict)  # unavailable nodes by zone ("" for none), now
-    left_by_zone: dict[str, int] = field(default_factory=dict)  # nodes not yet at the image, by zone
     soft_pending: list[NodeFacts] = field(default_factory=list)  # busy, pending PreferNoSchedule, not cordoned
     pending_since: datetime | None = None  # the earliest pending-since of a node still to do
 
@@ -259,17 +258,22 @@ def _sort(nodes: Sequence[NodeFacts], ctx: PoolContext) -> _Sorted:
     The planner runs every few minutes on every cluster and the simulator
     calls it hundreds of thousands of times on 4,000-node pools, so the
     common node (at the image, carrying none of fleetc's marks) costs a few
-    attribute reads and nothing else.
+    attribute reads and nothing else, and the loop keeps its counters and
+    the lists it appends to in locals.
     """
     image = ctx.image
     out = _Sorted()
     down = out.down_by_zone
-    left = out.left_by_zone
-    busy_count = at_target = unavailable_count = 0
+    busy_list, to_mark, soft_pending, held_busy = out.busy, out.to_mark, out.soft_pending, out.held_busy
+    candidates = out.candidates
+    busy_count = at_target = unavailable_count = reimaging_count = 0
+    needs_work = False
+    earliest: datetime | None = None
     for node in nodes:
         ready = node.ready
         unavailable = node.cordoned or ready is not True
-        if node.busy is True:
+        busy = node.busy
+        if busy is True:
             busy_count += 1
         target = node.target_image
         if node.image == image:
@@ -290,9 +294,7 @@ def _sort(nodes: Sequence[NodeFacts], ctx: PoolContext) -> _Sorted:
             elif node.fleetc_cordon and late is None:
                 out.done_waiting.append(node)
             continue
-        out.needs_work = True
-        zone_left = node.zone or ""
-        left[zone_left] = left.get(zone_left, 0) + 1
+        needs_work = True
         reimaging = target == image  # and the image is not I yet
         if unavailable or reimaging:
             unavailable_count += 1
@@ -303,27 +305,28 @@ def _sort(nodes: Sequence[NodeFacts], ctx: PoolContext) -> _Sorted:
             if late is not None:
                 out.halted.append((node, late))
                 continue
-        if ready is None or node.busy is None or node.image is None or node.problems:
+        if ready is None or busy is None or node.image is None or node.problems:
             out.unknown.append((node, unknown_fields(node)))
             continue
         if reimaging:
-            out.reimaging += 1
+            reimaging_count += 1
             if node.reimage_requested_at is None:
                 out.untimed.append(node)
             continue
-        if node.pending and node.pending_since is not None:
+        pending = node.pending
+        if pending:
             since = node.pending_since
-            if out.pending_since is None or since < out.pending_since:
-                out.pending_since = since
-        if node.busy:
-            out.busy.append(node)
+            if since is not None and (earliest is None or since < earliest):
+                earliest = since
+        if busy:
+            busy_list.append(node)
             if not node.cordoned:
-                if not node.pending:
-                    out.to_mark.append(node)
+                if not pending:
+                    to_mark.append(node)
                 elif not node.pending_hard:
-                    out.soft_pending.append(node)
+                    soft_pending.append(node)
             if node.fleetc_cordon and ready is True:
-                out.held_busy.append(node)
+                held_busy.append(node)
         elif ready is not True:
             out.not_ready.append(node)
         elif node.fleetc_cordon:
@@ -331,11 +334,28 @@ def _sort(nodes: Sequence[NodeFacts], ctx: PoolContext) -> _Sorted:
         elif node.cordoned:
             out.others_idle.append(node)
         else:
-            out.candidates.append(node)
+            candidates.append(node)
     out.busy_count = busy_count
     out.at_target = at_target
     out.unavailable = unavailable_count
+    out.reimaging = reimaging_count
+    out.needs_work = needs_work
+    out.pending_since = earliest
     return out
+
+
+def _left_by_zone(nodes: Sequence[NodeFacts], image: str) -> dict[str, int]:
+    """Nodes not yet at the image, by zone (``""`` for none): the spread's tie-break.
+
+    Counted only when the room cannot take every candidate (otherwise every
+    candidate is taken and the order does not matter).
+    """
+    left: dict[str, int] = {}
+    for node in nodes:
+        if node.image != image:
+            zone = node.zone or ""
+            left[zone] = left.get(zone, 0) + 1
+    return left
 
 
 def plan_pool(pool: NodePool, nodes: Sequence[NodeFacts], ctx: PoolContext) -> PoolWave:
@@ -395,7 +415,8 @@ def plan_pool(pool: NodePool, nodes: Sequence[NodeFacts], ctx: PoolContext) -> P
                 )
             )
         down = _down_by_zone(released, found)
-        taken = spread(found.candidates, down, room, found.left_by_zone)
+        left = _left_by_zone(ordered, ctx.image) if len(found.candidates) > room > 0 else {}
+        taken = spread(found.candidates, down, room, left)
         asked, hard = _checkpoint_steps(ctx, pool, found, room - len(taken)) if ctx.checkpoint else ([], set())
         wave.steps.extend(_pending_steps(ctx, pool, found, len(ordered), taken, hard))
         wave.steps.extend(asked)
@@ -435,10 +456,12 @@ def _pending_steps(
     at_once = by_count or after == 0
     cid = ctx.cluster_id
     steps: list[Step] = []
-    asked = [n for n in [*found.to_mark, *found.soft_pending] if n.name in hard]
+    # (each filter by ``hard`` only when a node was asked: a pool's thousands of busy nodes are walked for nothing
+    # otherwise)
+    asked = [n for n in [*found.to_mark, *found.soft_pending] if n.name in hard] if hard else []
     steps.extend(Step(cid, Action.ESCALATE_PENDING, n.name, pool.name, None, None, _HARD_ASKED,
                       False, _stamp(n.pending_since)) for n in asked)
-    to_mark = [n for n in found.to_mark if n.name not in hard]
+    to_mark = [n for n in found.to_mark if n.name not in hard] if hard else found.to_mark
     if to_mark:
         if at_once:
             why = _escalation(policy, by_count, remaining, threshold)
@@ -449,11 +472,17 @@ def _pending_steps(
         return steps
     chosen = {n.name for n in taken}
     waiting_idle = [n for n in found.candidates if n.pending and not n.pending_hard and n.name not in chosen]
-    due = [n for n in [*found.soft_pending, *waiting_idle] if n.name not in hard]
+    due = [*found.soft_pending, *waiting_idle]
+    if hard:
+        due = [n for n in due if n.name not in hard]
     if not at_once:
         assert after is not None
         limit = timedelta(seconds=after)
-        due = [n for n in due if n.pending_since is not None and ctx.now - as_aware(n.pending_since) >= limit]
+        earliest = found.pending_since  # of every pending node still to do: none is due if it is not
+        if earliest is None or ctx.now - as_aware(earliest) < limit:
+            due = []
+        else:
+            due = [n for n in due if n.pending_since is not None and ctx.now - as_aware(n.pending_since) >= limit]
     why = _escalation(policy, by_count, remaining, threshold)
     for node in due:
         steps.append(Step(cid, Action.ESCALATE_PENDING, node.name, pool.name, None, None, why, False,
