@@ -54,9 +54,12 @@ Each node, in name order:
 
 Cordon candidates go into the room left, ``B`` minus what stays unavailable,
 spread across failure domains: each pick goes to the zone with the fewest
-unavailable nodes so far (nodes already down count), ties by zone name (no
-zone sorts first); inside a zone pending nodes first (they have waited
-longest), then by name. Candidates left over are reported
+unavailable nodes so far (nodes already down count); among zones as
+unavailable, to the one with the fewest nodes still to do (a failure domain's
+stragglers are finished before another's are started), then by zone name (no
+zone sorts first). Inside a zone pending nodes first, longest pending first
+(``pending-since``: a freed gang's nodes, marked in one run, are taken
+together), then by name. Candidates left over are reported
 ``max-unavailable``.
 
 Halted, unknown, and "not allowed" (a closed gate, a control plane not at
@@ -139,11 +142,35 @@ def overdue(node: NodeFacts, ctx: PoolContext) -> timedelta | None:
     return elapsed if elapsed > ctx.timeout else None
 
 
-def spread(candidates: Sequence[NodeFacts], down_by_zone: dict[str, int], count: int) -> list[NodeFacts]:
+def _cordon_order(node: NodeFacts) -> tuple[bool, float, str]:
+    """Inside a zone: pending nodes first, longest pending first, then by name.
+
+    A pending node is idle here because its job ended (only busy nodes are
+    marked), and a gang's nodes are marked in the same run, so they share
+    ``pending-since``: ordered by it, a freed gang's nodes are taken one
+    after the other rather than interleaved with another's.
+    """
+    since = node.pending_since
+    return (not node.pending, as_aware(since).timestamp() if since is not None else _NEVER, node.name)
+
+
+_NEVER = float("inf")  # a pending node without pending-since sorts after the timed ones
+
+
+def spread(
+    candidates: Sequence[NodeFacts],
+    down_by_zone: dict[str, int],
+    count: int,
+    left_by_zone: dict[str, int] | None = None,
+) -> list[NodeFacts]:
     """Up to ``count`` candidates, each from the zone with the fewest unavailable nodes so far.
 
     ``down_by_zone`` counts the pool's nodes that stay unavailable after this
-    step, by zone (``""`` for no zone); it is not modified.
+    step, by zone (``""`` for no zone); ``left_by_zone`` the nodes not yet at
+    the image, by zone. Neither is modified. Ties between zones go to the one
+    with the fewest nodes left (each pick counts as one fewer): the simulator
+    measured it (docs/performance.md, "Gang-aware waves"). Inside a zone:
+    :func:`_cordon_order`.
     """
     if count <= 0:
         return []
@@ -151,16 +178,17 @@ def spread(candidates: Sequence[NodeFacts], down_by_zone: dict[str, int], count:
     for node in candidates:
         queues.setdefault(node.zone or "", []).append(node)
     for queue in queues.values():
-        queue.sort(key=lambda n: (not n.pending, n.name), reverse=True)  # pop() takes the first
-    heap = [(down_by_zone.get(zone, 0), zone) for zone in queues]
+        queue.sort(key=_cordon_order, reverse=True)  # pop() takes the first
+    left = left_by_zone or {}
+    heap = [(down_by_zone.get(zone, 0), left.get(zone, 0), zone) for zone in queues]
     heapq.heapify(heap)
     taken: list[NodeFacts] = []
     while heap and len(taken) < count:
-        down, zone = heapq.heappop(heap)
+        down, rest, zone = heapq.heappop(heap)
         queue = queues[zone]
         taken.append(queue.pop())
         if queue:
-            heapq.heappush(heap, (down + 1, zone))
+            heapq.heappush(heap, (down + 1, rest - 1, zone))
     return taken
 
 
@@ -232,16 +260,22 @@ def _sort(nodes: Sequence[NodeFacts], ctx: PoolContext) -> _Sorted:
     The planner runs every few minutes on every cluster and the simulator
     calls it hundreds of thousands of times on 4,000-node pools, so the
     common node (at the image, carrying none of fleetc's marks) costs a few
-    attribute reads and nothing else.
+    attribute reads and nothing else, and the loop keeps its counters and
+    the lists it appends to in locals.
     """
     image = ctx.image
     out = _Sorted()
     down = out.down_by_zone
-    busy_count = at_target = unavailable_count = 0
+    busy_list, to_mark, soft_pending, held_busy = out.busy, out.to_mark, out.soft_pending, out.held_busy
+    candidates = out.candidates
+    busy_count = at_target = unavailable_count = reimaging_count = 0
+    needs_work = False
+    earliest: datetime | None = None
     for node in nodes:
         ready = node.ready
         unavailable = node.cordoned or ready is not True
-        if node.busy is True:
+        busy = node.busy
+        if busy is True:
             busy_count += 1
         target = node.target_image
         if node.image == image:
@@ -262,7 +296,7 @@ def _sort(nodes: Sequence[NodeFacts], ctx: PoolContext) -> _Sorted:
             elif node.fleetc_cordon and late is None:
                 out.done_waiting.append(node)
             continue
-        out.needs_work = True
+        needs_work = True
         reimaging = target == image  # and the image is not I yet
         if unavailable or reimaging:
             unavailable_count += 1
@@ -273,27 +307,28 @@ def _sort(nodes: Sequence[NodeFacts], ctx: PoolContext) -> _Sorted:
             if late is not None:
                 out.halted.append((node, late))
                 continue
-        if ready is None or node.busy is None or node.image is None or node.problems:
+        if ready is None or busy is None or node.image is None or node.problems:
             out.unknown.append((node, unknown_fields(node)))
             continue
         if reimaging:
-            out.reimaging += 1
+            reimaging_count += 1
             if node.reimage_requested_at is None:
                 out.untimed.append(node)
             continue
-        if node.pending and node.pending_since is not None:
+        pending = node.pending
+        if pending:
             since = node.pending_since
-            if out.pending_since is None or since < out.pending_since:
-                out.pending_since = since
-        if node.busy:
-            out.busy.append(node)
+            if since is not None and (earliest is None or since < earliest):
+                earliest = since
+        if busy:
+            busy_list.append(node)
             if not node.cordoned:
-                if not node.pending:
-                    out.to_mark.append(node)
+                if not pending:
+                    to_mark.append(node)
                 elif not node.pending_hard:
-                    out.soft_pending.append(node)
+                    soft_pending.append(node)
             if node.fleetc_cordon and ready is True:
-                out.held_busy.append(node)
+                held_busy.append(node)
         elif ready is not True:
             out.not_ready.append(node)
         elif node.fleetc_cordon:
@@ -301,11 +336,28 @@ def _sort(nodes: Sequence[NodeFacts], ctx: PoolContext) -> _Sorted:
         elif node.cordoned:
             out.others_idle.append(node)
         else:
-            out.candidates.append(node)
+            candidates.append(node)
     out.busy_count = busy_count
     out.at_target = at_target
     out.unavailable = unavailable_count
+    out.reimaging = reimaging_count
+    out.needs_work = needs_work
+    out.pending_since = earliest
     return out
+
+
+def _left_by_zone(nodes: Sequence[NodeFacts], image: str) -> dict[str, int]:
+    """Nodes not yet at the image, by zone (``""`` for none): the spread's tie-break.
+
+    Counted only when the room cannot take every candidate (otherwise every
+    candidate is taken and the order does not matter).
+    """
+    left: dict[str, int] = {}
+    for node in nodes:
+        if node.image != image:
+            zone = node.zone or ""
+            left[zone] = left.get(zone, 0) + 1
+    return left
 
 
 def plan_pool(pool: NodePool, nodes: Sequence[NodeFacts], ctx: PoolContext) -> PoolWave:
@@ -365,7 +417,8 @@ def plan_pool(pool: NodePool, nodes: Sequence[NodeFacts], ctx: PoolContext) -> P
                 )
             )
         down = _down_by_zone(released, found)
-        taken = spread(found.candidates, down, room)
+        left = _left_by_zone(ordered, ctx.image) if len(found.candidates) > room > 0 else {}
+        taken = spread(found.candidates, down, room, left)
         asked, hard = _checkpoint_steps(ctx, pool, found, room - len(taken)) if ctx.checkpoint else ([], set())
         wave.steps.extend(_pending_steps(ctx, pool, found, len(ordered), taken, hard))
         wave.steps.extend(asked)
@@ -405,12 +458,14 @@ def _pending_steps(
     at_once = by_count or after == 0
     cid = ctx.cluster_id
     steps: list[Step] = []
-    asked = [n for n in [*found.to_mark, *found.soft_pending] if n.name in hard]
+    # (each filter by ``hard`` only when a node was asked: a pool's thousands of busy nodes are walked for nothing
+    # otherwise)
+    asked = [n for n in [*found.to_mark, *found.soft_pending] if n.name in hard] if hard else []
     steps.extend(
         Step(cid, Action.ESCALATE_PENDING, n.name, pool.name, None, None, _HARD_ASKED, False, _stamp(n.pending_since))
         for n in asked
     )
-    to_mark = [n for n in found.to_mark if n.name not in hard]
+    to_mark = [n for n in found.to_mark if n.name not in hard] if hard else found.to_mark
     if to_mark:
         if at_once:
             why = _escalation(policy, by_count, remaining, threshold)
@@ -421,11 +476,17 @@ def _pending_steps(
         return steps
     chosen = {n.name for n in taken}
     waiting_idle = [n for n in found.candidates if n.pending and not n.pending_hard and n.name not in chosen]
-    due = [n for n in [*found.soft_pending, *waiting_idle] if n.name not in hard]
+    due = [*found.soft_pending, *waiting_idle]
+    if hard:
+        due = [n for n in due if n.name not in hard]
     if not at_once:
         assert after is not None
         limit = timedelta(seconds=after)
-        due = [n for n in due if n.pending_since is not None and ctx.now - as_aware(n.pending_since) >= limit]
+        earliest = found.pending_since  # of every pending node still to do: none is due if it is not
+        if earliest is None or ctx.now - as_aware(earliest) < limit:
+            due = []
+        else:
+            due = [n for n in due if n.pending_since is not None and ctx.now - as_aware(n.pending_since) >= limit]
     why = _escalation(policy, by_count, remaining, threshold)
     for node in due:
         steps.append(

@@ -85,6 +85,7 @@ class SimNode:
         "index",
         "job",
         "kubelet",
+        "listed",
         "name",
         "pending",
         "pending_hard",
@@ -116,6 +117,7 @@ class SimNode:
         self.job: Job | None = None
         self.token = 0  # bumped when a reimage starts: stale completion events are ignored
         self.facts: NodeFacts | None = None
+        self.listed: IndexedSet | None = None  # the pool's free list the node is on (IndexedSet keeps it)
 
     @property
     def ready(self) -> bool:
@@ -180,11 +182,13 @@ class IndexedSet:
         if node.index not in self.where:
             self.where[node.index] = len(self.items)
             self.items.append(node)
+            node.listed = self
 
     def discard(self, node: SimNode) -> None:
         at = self.where.pop(node.index, None)
         if at is None:
             return
+        node.listed = None
         last = self.items.pop()
         if at < len(self.items):
             self.items[at] = last
@@ -273,10 +277,6 @@ class SimPool:
         """Done with the rollout; a hardware failure does not undo that."""
         return node.image == self.target_image and not (node.cordoned or node.pending or node.reimaging)
 
-    @staticmethod
-    def _held(node: SimNode) -> bool:
-        return node.job is None and node.ready and (node.cordoned or node.pending)
-
     def _quiet(self, node: SimNode) -> bool:
         """Done and clean: at the target image, Ready, no rollout mark. By the
         planner's rules (waves.py) such a node takes no step and spends no
@@ -316,48 +316,82 @@ class SimPool:
             node.asked,
         )
 
+    def _flags(self, node: SimNode) -> Key:
+        """(unavailable, at target, held, busy, settled, state): what a transition compares.
+
+        The properties ``unavailable``, ``state`` and ``_settled``, and whether the node is held
+        spelled out on local reads: this runs twice per node per transition
+        (four million times in the large scenario)."""
+        failed = node.failed
+        reimaging = node.reimaging
+        cordoned = node.cordoned
+        pending = node.pending
+        idle = node.job is None
+        at_target = node.image == self.target_image
+        if failed:
+            state = "failed"
+        elif reimaging:
+            state = "reimaging"
+        elif cordoned:
+            state = "cordoned"
+        elif idle:
+            state = "idle-pending" if pending else "idle"
+        else:
+            state = "busy-pending" if pending else "busy"
+        marked = cordoned or pending
+        return (
+            cordoned or reimaging or failed,
+            at_target,
+            idle and not failed and not reimaging and marked,
+            not idle,
+            at_target and not (marked or reimaging),
+            state,
+        )
+
     def _before(self, node: SimNode) -> Key:
         touched = self.cluster.touched
         if node not in touched:
             touched[node] = self.plan_key(node)  # its key at the planner's last call
-        return (
-            node.unavailable,
-            node.image == self.target_image,
-            self._held(node),
-            node.job is not None,
-            self._settled(node),
-            node.state,
-        )
+        return self._flags(node)
 
     def _after(self, node: SimNode, before: Key, action: bool) -> None:
-        unavailable, at_target, held, busy, settled, state = before
         node.facts = None
         self._stale.add(node)
         self._view_tuple = None
-        if node.unavailable != unavailable:
-            self.unavailable += 1 if node.unavailable else -1
-            if node.unavailable:
-                self.max_unavailable_seen = max(self.max_unavailable_seen, self.unavailable)
-                if self.unavailable > self.budget:
-                    if action:
-                        self.exceeded.by_action += 1
-                    elif self.unavailable == self.budget + 1:
-                        self.exceeded.by_failure += 1
-        if (node.image == self.target_image) != at_target:
-            self.at_target += 1 if not at_target else -1
-        if self._held(node) != held:
-            self.held += -1 if held else 1
-        if (node.job is not None) != busy:
-            self.busy += -1 if busy else 1
-        if self._settled(node) != settled:
-            self.settled += -1 if settled else 1
-        if node.state != state:
-            self.states[state] -= 1
-            self.states[node.state] += 1
-        # which free list (if any) the node belongs on
-        self.free.discard(node)
-        self.free_pending.discard(node)
-        if node.job is None and node.ready and not node.cordoned:
+        after = self._flags(node)
+        if after != before:
+            unavailable, at_target, held, busy, settled, state = before
+            now_unavailable, now_at_target, now_held, now_busy, now_settled, now_state = after
+            if now_unavailable != unavailable:
+                if now_unavailable:
+                    self.unavailable += 1
+                    self.max_unavailable_seen = max(self.max_unavailable_seen, self.unavailable)
+                    if self.unavailable > self.budget:
+                        if action:
+                            self.exceeded.by_action += 1
+                        elif self.unavailable == self.budget + 1:
+                            self.exceeded.by_failure += 1
+                else:
+                    self.unavailable -= 1
+            if now_at_target != at_target:
+                self.at_target += 1 if not at_target else -1
+            if now_held != held:
+                self.held += -1 if held else 1
+            if now_busy != busy:
+                self.busy += -1 if busy else 1
+            if now_settled != settled:
+                self.settled += -1 if settled else 1
+            if now_state != state:
+                self.states[state] -= 1
+                self.states[now_state] += 1
+        # which free list (if any) the node belongs on: taken off both, put back on one (the order of
+        # each list is what the seeded random picks index, so it is kept exactly)
+        # (``node.listed`` says which list it is on, so a node on neither costs no lookup; a node that stays
+        # on its list is still taken off and put back, which moves it to the end exactly as before)
+        listed = node.listed
+        if listed is not None:
+            listed.discard(node)
+        if node.job is None and not node.failed and not node.reimaging and not node.cordoned:
             if not node.pending:
                 self.free.add(node)
             elif not (node.pending_hard or self.pending_is_hard):

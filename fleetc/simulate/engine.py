@@ -142,6 +142,7 @@ class Simulation:
         self._seq = 0
         self._next_sample = 0
         self._pools = [pool for cluster in clusters for pool in cluster.pools]
+        self._rolling = list(self._pools)  # pools not yet entirely at the target image
         self._total = sum(len(pool.nodes) for pool in self._pools)
         self._job_ids = 0
         self._last_job: dict[SimNode, LastJob] = {}
@@ -261,10 +262,11 @@ class Simulation:
     def _check_progress(self) -> bool:
         """Record the makespan moments; True when the rollout is complete."""
         if self.makespan is None:
-            for pool in self._pools:
-                if pool.at_target == len(pool.nodes):
+            if self._rolling:  # after every event: only the pools not yet done are looked at
+                for pool in [p for p in self._rolling if p.at_target == len(p.nodes)]:
                     self.pool_done.setdefault(f"{pool.cluster.id}/{pool.name}", self.now)
-            if len(self.pool_done) < len(self._pools) or not all(c.version == c.target for c in self.clusters):
+                    self._rolling.remove(pool)
+            if self._rolling or not all(c.version == c.target for c in self.clusters):
                 return False
             self.makespan = self.now
             self.tail = self._tail()
