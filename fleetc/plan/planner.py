@@ -370,8 +370,7 @@ def _plan_versions(
     assert cp.apiserver_version is not None and cp.etcd_version is not None  # unknown_reasons checked
     apiserver, etcd = cp.apiserver_version, cp.etcd_version
     pools = {pool.name: pool for pool in ref.cluster.node_pools}
-    members, unlabelled, outsiders = _group_by_pool(pools, nodes)
-    behind = sum(1 for group in members.values() for n in group if n.image != targets.node_image)
+    members, unlabelled, outsiders, behind, movable = _group_by_pool(pools, nodes, targets.node_image)
     cp_work = apiserver != targets.kubernetes or etcd != targets.etcd
     result = ClusterResult(
         ClusterPlan(ref.id, Phase.BLOCKED, targets.kubernetes, targets.node_image, apiserver, etcd, apiserver)
@@ -381,7 +380,7 @@ def _plan_versions(
     if behind:
         result.pending[NODE_IMAGE] = targets.node_image
     stop = downgrade_block(ref.id, apiserver, etcd, targets) or migration_block(ref.id, cp, cp_work)
-    path = _path(inputs, ref, targets, apiserver, members, outsiders) if stop is None else None
+    path = _path(inputs, ref, targets, apiserver, movable, outsiders) if stop is None else None
     if isinstance(path, Refusal):
         stop = Blocked(
             ref.id, Reason.HALTED, f"{path.detail}; nothing of this upgrade starts until then", nodes=path.nodes
@@ -482,11 +481,10 @@ def _path(
     ref: ClusterRef,
     targets: Targets,
     apiserver: Version,
-    members: Mapping[str, Sequence[NodeFacts]],
+    movable: Sequence[Version],
     outsiders: Sequence[NodeFacts],
 ) -> list[Stage] | Refusal:
     """The cluster's climb (``path.plan_path``) from what the fleet names and the live kubelets."""
-    movable = [n.kubelet for group in members.values() for n in group if n.kubelet is not None]
     fixed = [(n.name, n.kubelet) for n in outsiders if n.kubelet is not None]
     images = inputs.spec.intermediate_images(ref.cluster)
     return plan_path(
@@ -557,25 +555,36 @@ def _pool_statuses(
     """Pool progress for reports of an unknown cluster (no decisions)."""
     ctx = PoolContext(ref.id, targets.node_image, inputs.now, timedelta(0), may_start=False)
     pools = {pool.name: pool for pool in ref.cluster.node_pools}
-    members, _, _ = _group_by_pool(pools, nodes)
+    members = _group_by_pool(pools, nodes)[0]
     return tuple(plan_pool(pools[name], members[name], ctx).status for name in sorted(pools))
 
 
 def _group_by_pool(
-    pools: Mapping[str, NodePool], nodes: Sequence[NodeFacts]
-) -> tuple[dict[str, list[NodeFacts]], list[str], list[NodeFacts]]:
-    """Nodes of each spec pool, the names of nodes with no pool label, and nodes of pools the spec does not have.
+    pools: Mapping[str, NodePool], nodes: Sequence[NodeFacts], image: str | None = None
+) -> tuple[dict[str, list[NodeFacts]], list[str], list[NodeFacts], int, list[Version]]:
+    """Nodes of each spec pool, the names of nodes with no pool label, nodes of pools the spec does not have,
+    how many pool members do not run ``image``, and the pool members' kubelets.
 
-    Nodes labelled with a pool the spec does not have are not fleetc's: it never moves them.
+    Nodes labelled with a pool the spec does not have are not fleetc's: it never moves them. One pass: a
+    4,000-node cluster is walked once here, not once per question (the simulator calls plan() thousands of times).
     """
     members: dict[str, list[NodeFacts]] = {name: [] for name in pools}
     unlabelled: list[str] = []
     outsiders: list[NodeFacts] = []
+    kubelets: list[Version] = []
+    behind = 0
     for node in nodes:
-        if node.pool is None:
+        pool = node.pool
+        if pool is None:
             unlabelled.append(node.name)
-        elif node.pool in members:
-            members[node.pool].append(node)
-        else:
+            continue
+        group = members.get(pool)
+        if group is None:
             outsiders.append(node)
-    return members, unlabelled, outsiders
+            continue
+        group.append(node)
+        if node.image != image:
+            behind += 1
+        if node.kubelet is not None:
+            kubelets.append(node.kubelet)
+    return members, unlabelled, outsiders, behind, kubelets
