@@ -198,8 +198,9 @@ def admin_secret_name(status: Any, default: str) -> str:
     A status that is not there yet (mocks echo inputs; a controller that has
     not reconciled) is "not ready yet", never an error.
     """
-    admin = ((status or {}).get("kubeconfig") or {}).get("admin") or {} if isinstance(status, Mapping) else {}
-    name = admin.get("secretName") if isinstance(admin, Mapping) else None
+    name = status
+    for key in ("kubeconfig", "admin", "secretName"):  # a field of the wrong shape anywhere: none named
+        name = name.get(key) if isinstance(name, Mapping) else None
     return name if isinstance(name, str) and name else default
 
 

@@ -29,6 +29,13 @@ MANAGED_BY_LABEL = "app.kubernetes.io/managed-by"
 PART_OF_LABEL = "app.kubernetes.io/part-of"
 COMPONENT_LABEL = "app.kubernetes.io/component"
 
+# --------------------------------------------------------------- Pulumi's (pulumi-kubernetes) annotations
+
+PULUMI_WAIT_FOR = "pulumi.com/waitFor"  # the provider waits until the condition holds (PULUMI-NOTES)
+PULUMI_TIMEOUT_SECONDS = "pulumi.com/timeoutSeconds"
+PULUMI_PATCH_FORCE = "pulumi.com/patchForce"
+PULUMI_PATCH_FIELD_MANAGER = "pulumi.com/patchFieldManager"
+
 # --------------------------------------------------------------- fleetc's fixed names
 
 MANAGED_BY = "fleetc"  # value of MANAGED_BY_LABEL on everything fleetc applies

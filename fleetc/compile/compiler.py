@@ -91,44 +91,30 @@ def compile_region(
 
 def _cluster_nodes(ctx: ClusterContext) -> list[Node]:
     if ctx.plan.earlier_form:
-        return [*compile_earlier_control_plane(ctx), _earlier_provider(ctx), *compile_addons(ctx), *compile_pools(ctx)]
+        # The Cluster API Secret an earlier-form control plane was built with (docs/control-plane.md).
+        secret = KubeconfigRef(ctx.namespace, ids.kubeconfig_secret(ctx.cluster.name), "value")
+        return [*compile_earlier_control_plane(ctx), _provider(ctx, secret), *compile_addons(ctx), *compile_pools(ctx)]
     control_plane = compile_control_plane(ctx)
     tcp = tenant_control_plane_id(ctx)
-    # The customer cluster's API, through the admin kubeconfig Secret the TenantControlPlane's status names
-    # (docs/spec.md 6.1): an Output of the TenantControlPlane, so a preview of a new cluster reads nothing.
-    provider = Node(
-        id=ids.provider(ctx.id),
-        kind=Kind.PROVIDER,
-        props=ProviderProps(
-            ctx.id,
-            ctx.region_name,
-            KubeconfigRef(
-                ctx.namespace,
-                conventions.kamaji_admin_secret(ctx.cluster.name),
-                conventions.KAMAJI_ADMIN_KEY,
-                status_of=tcp,
-            ),
-        ),
-        parent=ids.control_plane(ctx.id),
-        deps=(tcp,),
-        cluster=ctx.id,
-        source=where(ctx.cluster, "name"),
+    # The admin kubeconfig Secret the TenantControlPlane's status names (docs/spec.md 6.1): an Output of the
+    # TenantControlPlane, so a preview of a new cluster reads nothing.
+    secret = KubeconfigRef(
+        ctx.namespace, conventions.kamaji_admin_secret(ctx.cluster.name), conventions.KAMAJI_ADMIN_KEY, status_of=tcp
     )
-    nodes = [*control_plane, *_monitor_nodes(ctx, control_plane), provider]
+    nodes = [*control_plane, *_monitor_nodes(ctx, control_plane), _provider(ctx, secret, deps=(tcp,))]
     nodes.extend(compile_addons(ctx))
     nodes.extend(compile_pools(ctx))
     return nodes
 
 
-def _earlier_provider(ctx: ClusterContext) -> Node:
-    """The customer API of an earlier-form control plane: the Cluster API Secret it was built with."""
+def _provider(ctx: ClusterContext, secret: KubeconfigRef, deps: tuple[str, ...] = ()) -> Node:
+    """The customer cluster's API, reached with the kubeconfig in ``secret`` (through the management cluster)."""
     return Node(
         id=ids.provider(ctx.id),
         kind=Kind.PROVIDER,
-        props=ProviderProps(
-            ctx.id, ctx.region_name, KubeconfigRef(ctx.namespace, ids.kubeconfig_secret(ctx.cluster.name), "value")
-        ),
+        props=ProviderProps(ctx.id, ctx.region_name, secret),
         parent=ids.control_plane(ctx.id),
+        deps=deps,
         cluster=ctx.id,
         source=where(ctx.cluster, "name"),
     )

@@ -17,7 +17,6 @@ objects that carry a version keep their spec exactly as it is live.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from fleetc.compile import encryption, etcd, ids, pki
@@ -40,22 +39,21 @@ def compile_control_plane(ctx: ClusterContext) -> list[Node]:
     out: list[Node] = [group]
     mgmt = ids.management_provider(ctx.region_name)
 
-    def add(obj: dict[str, Any], source_path: tuple[str, ...], *deps: Node) -> Node:
+    def add(obj: dict[str, Any], source_path: tuple[str, ...], *deps: Node, after: tuple[str, ...] = ()) -> Node:
         node = manifest_node(
             group_id,
             obj,
             provider=mgmt,
             cluster=ctx.id,
-            deps=tuple(d.id for d in deps),
+            deps=(*after, *(d.id for d in deps)),
             source=where(ctx.cluster, *source_path),
         )
         out.append(node)
         return node
 
-    ns = add(namespace_object(ctx), ("name",))
     # The batteries first (management.py): every object below uses cert-manager's or Kamaji's CRDs and webhooks,
     # and all of them come after the namespace.
-    ns = out[-1] = dataclasses.replace(ns, deps=control_plane_deps(ctx.region_name, ctx.management))
+    ns = add(namespace_object(ctx), ("name",), after=control_plane_deps(ctx.region_name, ctx.management))
     add(cluster_config(ctx), ("upgrade",), ns)
 
     etcd_src = ("controlPlane", "etcd")

@@ -22,6 +22,7 @@ from typing import Any
 from fleetc import conventions
 from fleetc.compile import etcd as dedicated_etcd
 from fleetc.compile import ids
+from fleetc.compile import tenant_control_plane as tcp
 from fleetc.compile.cluster_config import cluster_config
 from fleetc.compile.context import ClusterContext
 from fleetc.compile.control_plane import control_plane_group, namespace_object
@@ -34,12 +35,12 @@ from fleetc.versions import Version
 
 ZONE_KEY = conventions.ZONE_LABEL
 HOSTNAME_KEY = "kubernetes.io/hostname"
-SERVICE_CIDR = "10.96.0.0/12"  # matches the bundle's CoreDNS clusterIP 10.96.0.10
-PRIORITY_CLASS = "system-cluster-critical"
+SERVICE_CIDR = tcp.SERVICE_CIDR  # the same Service range in both forms
+PRIORITY_CLASS = dedicated_etcd.PRIORITY_CLASS
 SCHEDULER_AND_CM_REPLICAS = 2
 APISERVER_PORT = 6443
 ETCD_CLIENT_PORT, ETCD_PEER_PORT, ETCD_METRICS_PORT = 2379, 2380, 2381
-UNKNOWN_REASON = "the live control plane could not be read (see `fleetc plan`): its spec is left exactly as it is live"
+UNKNOWN_REASON = tcp.UNKNOWN_REASON
 
 
 def component_image(component: str, version: Version) -> str:

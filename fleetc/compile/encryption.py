@@ -18,12 +18,11 @@ from __future__ import annotations
 from typing import Any
 
 from fleetc.compile.objects import k8s_object
+from fleetc.compile.shell_tools import TOOLS, tools_init, tools_mount, tools_volume
 
 SECRET, KEY, MOUNT = "encryption-config", "encryption.yaml", "/etc/kubernetes/encryption"
 JOB = "encryption-key"
 KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.31.2"  # kubectl only (distroless): busybox brings the shell
-BUSYBOX_IMAGE = "docker.io/library/busybox:1.36.1"
-TOOLS = "/tools"
 
 SCRIPT = f"""\
 set -eu
@@ -48,10 +47,6 @@ kubectl create secret generic {SECRET} --namespace "$NAMESPACE" --from-file={KEY
 """
 
 
-def _copy_busybox(applets: str) -> str:
-    return f"cp /bin/busybox {TOOLS}/busybox && for a in {applets}; do ln -sf busybox {TOOLS}/$a; done"
-
-
 def objects(namespace: str) -> list[dict[str, Any]]:
     """ServiceAccount, Role, RoleBinding and the Job, in the order they must exist."""
     account = k8s_object("v1", "ServiceAccount", JOB, namespace=namespace)
@@ -70,7 +65,6 @@ def objects(namespace: str) -> list[dict[str, Any]]:
         roleRef={"apiGroup": "rbac.authorization.k8s.io", "kind": "Role", "name": JOB},
         subjects=[{"kind": "ServiceAccount", "name": JOB, "namespace": namespace}],
     )
-    tools = {"name": "tools", "mountPath": TOOLS}
     job = k8s_object(
         "batch/v1",
         "Job",
@@ -82,19 +76,7 @@ def objects(namespace: str) -> list[dict[str, Any]]:
                 "spec": {
                     "serviceAccountName": JOB,
                     "restartPolicy": "OnFailure",
-                    "initContainers": [
-                        {
-                            "name": "tools",
-                            "image": BUSYBOX_IMAGE,
-                            "command": [
-                                "/bin/sh",
-                                "-c",
-                                _copy_busybox("sh head base64 cat"),
-                            ],
-                            "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}},
-                            "volumeMounts": [tools],
-                        }
-                    ],
+                    "initContainers": [tools_init("sh head base64 cat")],
                     "containers": [
                         {
                             "name": JOB,
@@ -105,10 +87,10 @@ def objects(namespace: str) -> list[dict[str, Any]]:
                                 {"name": "PATH", "value": f"/bin:/usr/local/bin:{TOOLS}"},
                             ],
                             "resources": {"requests": {"cpu": "10m", "memory": "32Mi"}},
-                            "volumeMounts": [tools],
+                            "volumeMounts": [tools_mount()],
                         }
                     ],
-                    "volumes": [{"name": "tools", "emptyDir": {}}],
+                    "volumes": [tools_volume()],
                 }
             },
         },

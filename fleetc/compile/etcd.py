@@ -27,6 +27,7 @@ from fleetc.compile import pki
 from fleetc.compile.context import ClusterContext
 from fleetc.compile.etcd_scripts import SCRIPTS
 from fleetc.compile.objects import k8s_object, keep_live
+from fleetc.compile.shell_tools import TOOLS, tools_init, tools_mount, tools_volume
 from fleetc.compile.sizing import size
 from fleetc.versions import Version
 
@@ -35,9 +36,9 @@ CLIENT_PORT, PEER_PORT, METRICS_PORT = 2379, 2380, 2381
 GIB = 2**30
 QUOTA_MAX = 8 * GIB  # etcd's documented upper recommendation
 SNAPSHOTS_KEPT = 3
-BUSYBOX_IMAGE = "docker.io/library/busybox:1.36.1"  # a static shell for etcd's distroless image
 PRIORITY_CLASS = "system-cluster-critical"
-TOOLS, SCRIPTS_DIR, DATA = "/tools", "/scripts", "/var/lib/etcd"
+SCRIPTS_DIR, DATA = "/scripts", "/var/lib/etcd"
+APPLETS = "sh awk tr cat ls tail rm mv date mktemp"  # what etcd_scripts use
 SCRIPTS_CONFIGMAP, SNAPSHOTS_PVC = "etcd-scripts", "etcd-snapshots"
 UNKNOWN_REASON = "the live etcd version could not be read (see `fleetc plan`): its spec is left exactly as it is live"
 # Defrag at a quiet hour; members pruned soon after a scale-down; snapshots four times a day.
@@ -169,7 +170,7 @@ def statefulset(ctx: ClusterContext, version: Version | None) -> dict[str, Any]:
                     **({"topologySpreadConstraints": spread_} if (spread_ := spread(ctx)) else {}),
                     "priorityClassName": PRIORITY_CLASS,
                     "automountServiceAccountToken": False,
-                    "initContainers": [_tools_init()],
+                    "initContainers": [tools_init(APPLETS)],
                     "containers": [container],
                     "volumes": [*_tls_volumes(server=True), *_tool_volumes()],
                 },
@@ -248,7 +249,7 @@ def cronjobs(ctx: ClusterContext, version: Version | None) -> list[dict[str, Any
         pod = {
             "restartPolicy": "OnFailure",
             "automountServiceAccountToken": False,
-            "initContainers": [_tools_init()],
+            "initContainers": [tools_init(APPLETS)],
             "containers": [container],
             "volumes": volumes,
         }
@@ -324,32 +325,16 @@ def _probe(path: str, period: int, failures: int) -> dict[str, Any]:
     }
 
 
-def _tools_init() -> dict[str, Any]:
-    """Copy a static busybox and the applets the scripts use next to it (etcd's image has no shell)."""
-    applets = "sh awk tr cat ls tail rm mv date mktemp"
-    return {
-        "name": "tools",
-        "image": BUSYBOX_IMAGE,
-        "command": [
-            "/bin/sh",
-            "-c",
-            f"cp /bin/busybox {TOOLS}/busybox && for a in {applets}; do ln -sf busybox {TOOLS}/$a; done",
-        ],
-        "resources": {"requests": {"cpu": "10m", "memory": "16Mi"}},
-        "volumeMounts": [{"name": "tools", "mountPath": TOOLS}],
-    }
-
-
 def _tool_mounts() -> list[dict[str, Any]]:
     return [
-        {"name": "tools", "mountPath": TOOLS},
+        tools_mount(),
         {"name": "scripts", "mountPath": SCRIPTS_DIR, "readOnly": True},
     ]
 
 
 def _tool_volumes() -> list[dict[str, Any]]:
     return [
-        {"name": "tools", "emptyDir": {}},
+        tools_volume(),
         {"name": "scripts", "configMap": {"name": SCRIPTS_CONFIGMAP, "defaultMode": 0o555}},
     ]
 

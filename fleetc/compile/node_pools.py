@@ -38,6 +38,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from fleetc import conventions
 from fleetc.compile import ids
 from fleetc.compile.context import ClusterContext
 from fleetc.compile.graph import Kind, Node
@@ -57,8 +58,8 @@ from fleetc.spec.anchors import where
 from fleetc.spec.models import NodePool
 
 FIELD_MANAGER = "fleetc"
-PATCH_FORCE = "pulumi.com/patchForce"
-PATCH_FIELD_MANAGER = "pulumi.com/patchFieldManager"
+PATCH_FORCE = conventions.PULUMI_PATCH_FORCE
+PATCH_FIELD_MANAGER = conventions.PULUMI_PATCH_FIELD_MANAGER
 NODE_ACTIONS = frozenset({Action.CORDON, Action.REIMAGE, Action.UNCORDON, Action.MARK_PENDING, Action.ESCALATE_PENDING})
 HELD_REASON = (
     "the control plane is not yet at its target and ready: new nodes keep the pool's current image "

@@ -19,10 +19,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from fleetc import conventions
 from fleetc.compile.objects import k8s_object
 
 CERT_MANAGER_API = "cert-manager.io/v1"
-WAIT_FOR = "pulumi.com/waitFor"
+WAIT_FOR = conventions.PULUMI_WAIT_FOR
 CERTIFICATE_READY = "condition=Ready"
 SELF_SIGNED_ISSUER = "etcd-selfsigned"
 CA_ISSUER = "etcd-ca"

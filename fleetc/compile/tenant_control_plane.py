@@ -30,7 +30,6 @@ from fleetc.compile import encryption
 from fleetc.compile.context import ClusterContext
 from fleetc.compile.monitoring import KONNECTIVITY_SERVER_EXTRA_ARGS
 from fleetc.compile.objects import canonical_yaml, k8s_object, keep_live
-from fleetc.compile.pki import WAIT_FOR
 from fleetc.compile.sizing import size
 from fleetc.versions import Version
 
@@ -104,8 +103,10 @@ def pod_selector(ctx: ClusterContext) -> dict[str, str]:
 
 def tenant_control_plane(ctx: ClusterContext, version: Version | None) -> dict[str, Any]:
     cp = ctx.cluster.control_plane
-    annotations = {WAIT_FOR: f"jsonpath={{.{conventions.KAMAJI_READY_PATH}}}={conventions.KAMAJI_READY}"}
-    annotations["pulumi.com/timeoutSeconds"] = TIMEOUT_SECONDS
+    annotations = {
+        conventions.PULUMI_WAIT_FOR: f"jsonpath={{.{conventions.KAMAJI_READY_PATH}}}={conventions.KAMAJI_READY}",
+        conventions.PULUMI_TIMEOUT_SECONDS: TIMEOUT_SECONDS,
+    }
     deployment: dict[str, Any] = {
         "replicas": cp.replicas,
         "resources": {

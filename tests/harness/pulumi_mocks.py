@@ -126,24 +126,22 @@ class RecordingMonitor(MockMonitor):
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type != "pulumi:pulumi:Stack":
-            self.run.registrations.append(
-                Registration(
-                    type=request.type,
-                    name=request.name,
-                    urn=response.urn,
-                    parent=request.parent,
-                    dependencies=tuple(request.dependencies),
-                    provider=request.provider,
-                    inputs=rpc.deserialize_properties(request.object),
-                    custom=bool(request.custom),
-                    ignore_changes=tuple(request.ignoreChanges),
-                    retain_on_delete=bool(request.retainOnDelete),
-                )
+            self._record(
+                request,
+                response,
+                request.object,
+                custom=bool(request.custom),
+                ignore_changes=tuple(request.ignoreChanges),
+                retain_on_delete=bool(request.retainOnDelete),
             )
         return response
 
     def ReadResource(self, request: Any) -> Any:
         response = super().ReadResource(request)  # type: ignore[no-untyped-call]
+        self._record(request, response, request.properties, custom=True, read=True)
+        return response
+
+    def _record(self, request: Any, response: Any, properties: Any, **extra: Any) -> None:
         self.run.registrations.append(
             Registration(
                 type=request.type,
@@ -152,12 +150,10 @@ class RecordingMonitor(MockMonitor):
                 parent=request.parent,
                 dependencies=tuple(request.dependencies),
                 provider=request.provider,
-                inputs=rpc.deserialize_properties(request.properties),
-                custom=True,
-                read=True,
+                inputs=rpc.deserialize_properties(properties),
+                **extra,
             )
         )
-        return response
 
 
 class _LogCollector(logging.Handler):

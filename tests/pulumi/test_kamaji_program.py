@@ -111,3 +111,20 @@ def test_a_brand_new_cluster_comes_up_in_one_run(tmp_path: Path, suffix: str | N
     assert all(r.provider.startswith(provider.urn) for r in releases)
     reads_are_of_secrets_the_run_creates(run, mocks, suffix or "-admin-kubeconfig")
     assert not [level for level, _ in run.logs if level >= 40]  # no error logged for the region
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        (None, "d"),
+        ({}, "d"),
+        ({"kubeconfig": "not an object"}, "d"),
+        ({"kubeconfig": {"admin": []}}, "d"),
+        ({"kubeconfig": {"admin": {"secretName": ""}}}, "d"),
+        ({"kubeconfig": {"admin": {"secretName": "a-admin"}}}, "a-admin"),
+    ],
+)
+def test_a_status_of_any_shape_names_a_secret_or_falls_back(status: object, expected: str) -> None:
+    from components.wiring import admin_secret_name
+
+    assert admin_secret_name(status, "d") == expected
